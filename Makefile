@@ -1,0 +1,94 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# xenhv_shim: out-of-tree module, selftests, tools and the test runner.
+#
+#   make                 build xenhv_shim.ko against KDIR (default: the running kernel)
+#   make KVER=6.1|6.12   build against the fetched Debian kernel headers (build/<KVER>/)
+#   make deps            install host packages and fetch the target kernels
+#   make check           sparse (C=2) and checkpatch over the sources
+#   make demo            load the module in each target kernel and run a VM
+#   make test            the whole suite on every target kernel
+#   make bench           hypercall rates, side by side, in one boot per kernel
+
+TOP := $(CURDIR)
+CACHE ?= $(TOP)/.cache
+KERNELS ?= 6.1 6.12
+KERNELRELEASE ?= $(shell uname -r)
+VERSION := $(shell git -C $(TOP) describe --always --dirty 2>/dev/null || echo 0.1.0)
+
+ifneq ($(KVER),)
+KDIR ?= $(CACHE)/kernels/$(KVER)/build
+OBJDIR := $(TOP)/build/$(KVER)
+else
+KDIR ?= /lib/modules/$(KERNELRELEASE)/build
+OBJDIR := $(TOP)
+endif
+
+SRCS := Kbuild $(shell find shim include -name '*.[ch]' -o -name 'Kbuild*')
+
+.PHONY: all module module-debug clean deps check sparse style selftests unit tool \
+	test demo bench install
+
+all: module
+
+# A fetched kernel's build lives in build/<KVER>/, so both targets can coexist.
+module: $(if $(KVER),$(CACHE)/kernels/$(KVER)/stamp)
+ifneq ($(KVER),)
+	@mkdir -p $(OBJDIR)
+	@rsync -a --delete --exclude '*.o' --exclude '.*.cmd' --exclude '*.ko' \
+		--exclude '*.mod*' Kbuild shim include $(OBJDIR)/
+endif
+	$(MAKE) -C $(KDIR) M=$(OBJDIR) XENHV_VERSION=$(VERSION) modules
+
+module-debug:
+	$(MAKE) module CONFIG_XENHV_SHIM_DEBUG=y
+
+$(CACHE)/kernels/%/stamp:
+	scripts/deps.sh $*
+
+deps:
+	scripts/deps.sh
+
+install: module
+	$(MAKE) -C $(KDIR) M=$(OBJDIR) modules_install
+
+# sparse (C=2 checks every file) for each target kernel, then checkpatch.
+check: sparse style
+
+sparse:
+	@scripts/deps.sh >/dev/null
+	@set -e; for k in $(KERNELS); do \
+		$(MAKE) -s module KVER=$$k C=2 CF="-D__CHECK_ENDIAN__" 2>&1 | \
+			tee build/sparse-$$k.log; \
+		if grep -E 'warning|error' build/sparse-$$k.log; then \
+			echo "sparse: $$k not clean"; exit 1; fi; \
+	done
+
+style:
+	@scripts/deps.sh --checkpatch >/dev/null
+	@scripts/checkpatch.sh
+
+selftests:
+	$(MAKE) -C selftests
+
+unit:
+	$(MAKE) -C tests/unit run
+
+tool:
+	$(MAKE) -C tools/xenhv
+
+test:
+	@scripts/test.sh
+
+demo:
+	@scripts/demo.sh
+
+bench:
+	@scripts/bench.sh
+
+clean:
+	rm -rf build
+	$(MAKE) -C selftests clean
+	$(MAKE) -C tests/unit clean
+	$(MAKE) -C tools/xenhv clean
+	-$(MAKE) -C $(KDIR) M=$(TOP) clean 2>/dev/null

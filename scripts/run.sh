@@ -1,0 +1,135 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Boot a target kernel and run one command in it as root, with the repository
+# visible at its host path and the host's programs available (the guest's root
+# is the host's, read-only). KVM (nested) and xenhv_shim.ko are loaded first and
+# the module is unloaded after the command. Prints the command's output and
+# exits with its status; exits non-zero if the guest kernel WARNs, oopses,
+# locks up, or the run times out.
+#
+# Usage: scripts/run.sh [-k SERIES] [-t SECONDS] [--no-module] [--smp N] [--mem SIZE] -- CMD [ARG...]
+#   SERIES: 6.1 or 6.12 (default 6.12). Environment: XENHV_RUNNER=qemu|vng,
+#   XENHV_ACCEL=kvm|tcg to override the probe.
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+cache=${XENHV_CACHE:-$top/.cache}
+series=6.12
+tmo=1200
+module=1
+smp=2
+mem=3G
+
+while [ $# -gt 0 ]; do
+	case $1 in
+	-k) series=$2; shift 2 ;;
+	-t) tmo=$2; shift 2 ;;
+	--no-module) module=0; shift ;;
+	--smp) smp=$2; shift 2 ;;
+	--mem) mem=$2; shift 2 ;;
+	--) shift; break ;;
+	*) echo "run: unknown argument $1" >&2; exit 2 ;;
+	esac
+done
+[ $# -gt 0 ] || { echo "usage: $0 [-k SERIES] [-t SECONDS] [--no-module] -- CMD [ARG...]" >&2; exit 2; }
+
+kdir=$cache/kernels/$series
+[ -f "$kdir/stamp" ] || "$top/scripts/deps.sh" "$series"
+"$top/scripts/mkinitramfs.sh" "$series"
+if [ $module -eq 1 ]; then
+	make -s -C "$top" module KVER="$series" >/dev/null
+fi
+
+run=build/run/$series.$$
+rdir=$top/$run
+rm -rf "$rdir"
+mkdir -p "$rdir"
+{
+	printf 'exec'
+	printf ' %q' "$@"
+	printf '\n'
+} > "$rdir/cmd"
+: > "$rdir/output.log"
+
+# KVM only when the host's /dev/kvm really boots a kernel: some /dev/kvm
+# (nested or paravirtual backends) open fine but hang after the firmware.
+# The answer is kept per host boot.
+probe_accel() {
+	local id f
+	if [ -n "${XENHV_ACCEL:-}" ]; then echo "$XENHV_ACCEL"; return; fi
+	if ! [ -r /dev/kvm ] || ! [ -w /dev/kvm ]; then echo tcg; return; fi
+	id=$(cat /proc/sys/kernel/random/boot_id 2>/dev/null || echo none)
+	f=$cache/accel.$id
+	if [ ! -f "$f" ]; then
+		if timeout -k 5 30 qemu-system-x86_64 -accel kvm -cpu host -m 512M -smp 1 \
+			-display none -no-reboot -nodefaults -serial stdio \
+			-kernel "$kdir/vmlinuz" -initrd "$kdir/initrd.gz" \
+			-append "console=ttyS0 quiet panic=-1 xenhv.probe=1" </dev/null 2>/dev/null |
+			grep -q XENHV-PROBE-OK; then
+			echo kvm > "$f"
+		else
+			echo tcg > "$f"
+		fi
+	fi
+	cat "$f"
+}
+
+append="console=ttyS0 loglevel=4 panic=-1 panic_on_warn=1 oops=panic mitigations=off tsc=reliable"
+append+=" xenhv.repo=$top xenhv.run=$run xenhv.kroot=$kdir/root xenhv.series=$series xenhv.module=$module"
+
+runner=${XENHV_RUNNER:-}
+if [ -z "$runner" ]; then
+	if command -v vng >/dev/null; then runner=vng; else runner=qemu; fi
+fi
+
+accel=$(probe_accel)
+if [ "$accel" = kvm ]; then
+	acc=(-accel kvm -cpu host)
+else
+	# Single-threaded TCG: multi-threaded TCG races with kernel text patching.
+	acc=(-accel tcg,thread=single -cpu max)
+fi
+
+echo "run: $series ($(cat "$kdir/stamp")), $runner, $accel, smp $smp, mem $mem: $*"
+set +e
+if [ "$runner" = vng ]; then
+	timeout -k 10 "$tmo" vng --run "$kdir/vmlinuz" --cpus "$smp" --memory "$mem" \
+		$([ "$accel" = kvm ] || echo --disable-kvm) --rwdir "$top" \
+		--append "$append panic_on_warn=1" \
+		--exec "sh $top/scripts/guest/vng-driver.sh" </dev/null 2>&1 | tee "$rdir/console.log"
+	qrc=${PIPESTATUS[0]}
+else
+	timeout -k 10 "$tmo" qemu-system-x86_64 "${acc[@]}" -smp "$smp" -m "$mem" \
+		-display none -no-reboot -nodefaults \
+		-serial "file:$rdir/console.log" -serial "file:$rdir/output.log" \
+		-kernel "$kdir/vmlinuz" -initrd "$kdir/initrd.gz" -append "$append" \
+		-fsdev local,id=root,path=/,security_model=none,readonly=on,multidevs=remap \
+		-device virtio-9p-pci,fsdev=root,mount_tag=hostroot \
+		-fsdev local,id=repo,path="$top",security_model=none \
+		-device virtio-9p-pci,fsdev=repo,mount_tag=repo </dev/null &
+	qpid=$!
+	tail -n +1 -F --pid=$qpid "$rdir/output.log" 2>/dev/null &
+	tpid=$!
+	wait $qpid
+	qrc=$?
+	wait $tpid 2>/dev/null
+fi
+set -e
+
+if [ "$qrc" = 124 ] || [ "$qrc" = 137 ]; then
+	echo "run: TIMEOUT after ${tmo}s; last console lines:"
+	tail -n 40 "$rdir/console.log"
+	exit 124
+fi
+if grep -qE 'Kernel panic|BUG:|Oops|WARNING:|soft lockup|hard LOCKUP|Call Trace:' "$rdir/console.log"; then
+	echo "run: the guest kernel reported a problem:"
+	grep -E -A 30 'Kernel panic|BUG:|Oops|WARNING:|soft lockup|hard LOCKUP|Call Trace:' "$rdir/console.log" | head -n 80
+	exit 125
+fi
+if [ ! -f "$rdir/rc" ]; then
+	echo "run: the guest did not finish; last console lines:"
+	tail -n 40 "$rdir/console.log"
+	exit 125
+fi
+exit "$(cat "$rdir/rc")"
