@@ -41,7 +41,7 @@ if [ $module -eq 1 ]; then
 	make -s -C "$top" module KVER="$series" >/dev/null
 fi
 
-run=build/run/$series.$$
+run=build/run/$series
 rdir=$top/$run
 rm -rf "$rdir"
 mkdir -p "$rdir"

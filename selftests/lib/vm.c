@@ -380,7 +380,7 @@ const char *exit_reason_str(uint32_t r)
 		[KVM_EXIT_HYPERV] = "HYPERV", [KVM_EXIT_XEN] = "XEN",
 	};
 
-	return r < sizeof(names) / sizeof(names[0]) && names[r] ? names[r] : "?";
+	return r < ARRAY_SIZE(names) && names[r] ? names[r] : "?";
 }
 
 void report_guest_abort(struct vcpu *vcpu, const struct ucall *uc)

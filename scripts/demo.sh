@@ -1,0 +1,17 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# make demo: set up, build, then boot each target kernel, load nested KVM and
+# xenhv_shim, and run the demonstration (scripts/guest/demo.sh) in it.
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+kernels=${KERNELS:-6.1 6.12}
+scripts/deps.sh $kernels
+make -s -C selftests
+rc=0
+for k in $kernels; do
+	echo "== demo on $k"
+	scripts/run.sh -k "$k" -- scripts/guest/demo.sh || rc=1
+done
+exit $rc

@@ -1,0 +1,60 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# make test: set up, build, run the userspace unit tests, then boot each target
+# kernel and run the whole selftest suite in it. Each kernel's TAP goes to the
+# terminal and to artifacts/; the last line sums every result:
+#   N passed, N failed, N skipped
+set -uo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+kernels=${KERNELS:-6.1 6.12}
+art=$top/artifacts
+mkdir -p "$art"
+
+pass=0 fail=0 skip=0
+t0=$(date +%s)
+
+tally() {	# add "# xenhv-tally: pass P fail F skip S" from a log, else one failure
+	local line
+	line=$(grep -E '^# xenhv-tally: ' "$1" | tail -n1)
+	if [ -z "$line" ]; then
+		echo "test: no results in $1"
+		fail=$((fail + 1))
+		return
+	fi
+	set -- $line
+	pass=$((pass + $4)) fail=$((fail + $6)) skip=$((skip + $8))
+}
+
+scripts/deps.sh $kernels || exit 1
+for k in $kernels; do
+	make -s module KVER="$k" >/dev/null || { echo "test: module build for $k failed"; exit 1; }
+done
+make -s -C selftests || exit 1
+
+echo "== unit tests (userspace)"
+make -s -C tests/unit run 2>&1 | tee "$art/unit.log"
+tally "$art/unit.log"
+
+echo "== runner self-checks"
+tests/runner/check.sh 2>&1 | tee "$art/runner.log"
+tally "$art/runner.log"
+
+for k in $kernels; do
+	echo "== selftests on $k"
+	scripts/run.sh -k "$k" -- selftests/run_tests.sh selftests/out/* 2>&1 | tee "$art/selftests-$k.log"
+	rc=${PIPESTATUS[0]}
+	tally "$art/selftests-$k.log"
+	if [ "$rc" -ne 0 ] && ! grep -qE '^# xenhv-tally: pass [0-9]+ fail [1-9]' "$art/selftests-$k.log"; then
+		echo "test: the $k run failed (exit $rc) outside the tests"
+		fail=$((fail + 1))
+	fi
+	cp build/run/"$k"/dmesg.log "$art/dmesg-$k.log" 2>/dev/null
+	cp build/run/"$k"/console.log "$art/console-$k.log" 2>/dev/null
+done
+
+echo "test: wall time $(( $(date +%s) - t0 ))s"
+echo "$pass passed, $fail failed, $skip skipped"
+[ $fail -eq 0 ]
