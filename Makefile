@@ -36,7 +36,7 @@ module: $(if $(KVER),$(CACHE)/kernels/$(KVER)/stamp)
 ifneq ($(KVER),)
 	@mkdir -p $(OBJDIR)
 	@rsync -a --delete --exclude '*.o' --exclude '.*.cmd' --exclude '*.ko' \
-		--exclude '*.mod*' Kbuild shim include $(OBJDIR)/
+		--exclude '*.mod*' Kbuild $(wildcard shim include) $(OBJDIR)/
 endif
 	$(MAKE) -C $(KDIR) M=$(OBJDIR) XENHV_VERSION=$(VERSION) modules
 

@@ -7,15 +7,36 @@
 #include <linux/module.h>
 
 #include "version.h"
+#include "xenhv.h"
+#include "compat/kvm_ops.h"
 
 static int __init xenhv_init(void)
 {
+	int ret;
+
+	ret = xenhv_compat_init();
+	if (ret)
+		return ret;
+	ret = xenhv_hook_init();
+	if (ret)
+		return ret;
+	ret = xenhv_dev_init();
+	if (ret)
+		goto err_hook;
 	pr_info("version %s loaded\n", XENHV_VERSION);
 	return 0;
+
+err_hook:
+	xenhv_hook_exit();
+	return ret;
 }
 
+/* No VM can be attached here: each attachment holds a module reference. */
 static void __exit xenhv_exit(void)
 {
+	xenhv_dev_exit();
+	xenhv_hook_exit();
+	rcu_barrier();	/* kfree_rcu() of destroyed VMs' records */
 	pr_info("unloaded\n");
 }
 

@@ -10,9 +10,20 @@
 #include <linux/ftrace.h>
 
 #ifdef COMPAT_NEED_FTRACE_REGS_SET_IP
-/* 6.1: only SAVE_REGS callers get full pt_regs; they are what we register. */
+/* 6.1: redirecting needs the full pt_regs that SAVE_REGS callers get. */
 #define ftrace_regs_set_instruction_pointer(fregs, _ip) \
 	(ftrace_get_regs(fregs)->ip = (_ip))
+#define XENHV_FTRACE_REDIRECT_FLAGS \
+	(FTRACE_OPS_FL_SAVE_REGS | FTRACE_OPS_FL_IPMODIFY | FTRACE_OPS_FL_RECURSION)
+#else
+#define XENHV_FTRACE_REDIRECT_FLAGS \
+	(FTRACE_OPS_FL_IPMODIFY | FTRACE_OPS_FL_RECURSION)
+#endif
+
+#ifdef COMPAT_NEED_ASM_UNALIGNED
+#include <asm/unaligned.h>
+#else
+#include <linux/unaligned.h>
 #endif
 
 #endif /* XENHV_COMPAT_H */

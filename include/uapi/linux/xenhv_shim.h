@@ -1,0 +1,207 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * xenhv_shim control plane: /dev/xenhv_shim.
+ *
+ * A VMM (or the xenhv tool, from outside the VMM) attaches a KVM VM to one
+ * guest ABI. Every structure has fixed-size fields, a flags field and
+ * reserved fields that must be zero (-EINVAL otherwise); unknown ioctls fail
+ * with -ENOTTY. Documentation/api.rst describes each ioctl in full.
+ */
+#ifndef _UAPI_LINUX_XENHV_SHIM_H
+#define _UAPI_LINUX_XENHV_SHIM_H
+
+#include <linux/ioctl.h>
+#include <linux/types.h>
+
+#define XENHV_API_VERSION	1
+#define XENHV_IOCTL_TYPE	0xB8
+
+/* Guest ABIs. NATIVE is "not attached": stock KVM. */
+#define XENHV_ABI_NATIVE	0
+#define XENHV_ABI_XEN		1
+#define XENHV_ABI_HYPERV	2
+
+/* xenhv_version.features */
+#define XENHV_FEAT_CPUID_INTERCEPT	(1ULL << 0)	/* XENHV_ATTACH_CPUID */
+#define XENHV_FEAT_CPUID_ENTRIES	(1ULL << 1)	/* XENHV_GET_CPUID */
+#define XENHV_FEAT_USER_EXIT		(1ULL << 2)	/* KVM_EXIT_XEN/HYPERV exits */
+#define XENHV_FEAT_DETACH_LIVE		(1ULL << 3)	/* detach while vCPUs run */
+
+/**
+ * struct xenhv_version - XENHV_GET_VERSION
+ * @api_version: out: XENHV_API_VERSION of the loaded module.
+ * @flags: in: must be 0.
+ * @abis: out: bit (1 << XENHV_ABI_*) for each ABI this build supports.
+ * @features: out: XENHV_FEAT_* bits.
+ * @reserved: must be 0.
+ */
+struct xenhv_version {
+	__u32 api_version;
+	__u32 flags;
+	__u64 abis;
+	__u64 features;
+	__u64 reserved[5];
+};
+
+/* Xen configuration (xenhv_attach.xen). Zero fields take the defaults. */
+struct xenhv_xen_config {
+	__u32 version;		/* xen_version(XENVER_version): major << 16 | minor; 0: 4.16 */
+	__u32 hypercall_msr;	/* MSR that writes the hypercall page; 0: 0x40000000 */
+	__u32 cpuid_base;	/* 0x40000000 or 0x40000100; 0: 0x40000000 */
+	__u32 reserved0;
+	__u64 reserved[6];
+};
+
+/* Hyper-V configuration (xenhv_attach.hv). Zero fields take the defaults. */
+struct xenhv_hv_config {
+	__u32 vendor_id[3];	/* CPUID 0x40000000 EBX..EDX; 0: "Microsoft Hv" */
+	__u32 reserved0;
+	__u64 reserved[6];
+};
+
+/* xenhv_attach.flags */
+#define XENHV_ATTACH_CPUID	(1U << 0)	/* answer guest CPUID 0x40000000..0x4000ffff */
+#define XENHV_ATTACH_FLAGS	(XENHV_ATTACH_CPUID)
+
+/**
+ * struct xenhv_attach - XENHV_ATTACH_VM
+ * @vm_fd: a KVM VM file descriptor of the caller.
+ * @abi: XENHV_ABI_XEN or XENHV_ABI_HYPERV.
+ * @flags: XENHV_ATTACH_*.
+ * @reserved0: must be 0.
+ * @vm_id: out: the attachment's id, for XENHV_GET_VM_STATS and XENHV_LIST_VMS.
+ * @xen: configuration when @abi is XENHV_ABI_XEN.
+ * @hv: configuration when @abi is XENHV_ABI_HYPERV.
+ * @config: the union's size; the member not selected by @abi must be 0.
+ * @reserved: must be 0.
+ */
+struct xenhv_attach {
+	__s32 vm_fd;
+	__u32 abi;
+	__u32 flags;
+	__u32 reserved0;
+	__u64 vm_id;
+	union {
+		struct xenhv_xen_config xen;
+		struct xenhv_hv_config hv;
+		__u64 config[8];
+	};
+	__u64 reserved[4];
+};
+
+/**
+ * struct xenhv_detach - XENHV_DETACH_VM
+ * @vm_fd: a KVM VM file descriptor of the caller.
+ * @flags: must be 0.
+ * @reserved: must be 0.
+ */
+struct xenhv_detach {
+	__s32 vm_fd;
+	__u32 flags;
+	__u64 reserved[3];
+};
+
+/*
+ * Per-operation counters. The index of an operation depends on the ABI:
+ *   Xen:     the hypercall number (0..63);
+ *   Hyper-V: the call code for codes 0..0xbf, 0xc0 + (code - 0x8000) for
+ *            extended calls 0x8000..0x802f;
+ *   both:    the XENHV_OP_* indexes below.
+ */
+#define XENHV_OP_CALL_OTHER	0xfb	/* a call number outside the table */
+#define XENHV_OP_MSR_READ	0xfc
+#define XENHV_OP_MSR_WRITE	0xfd
+#define XENHV_OP_CPUID		0xfe
+#define XENHV_OP_GUEST_FAULT	0xff	/* #UD/#GP given to the guest */
+#define XENHV_NR_OPS		256
+
+struct xenhv_op_stats {
+	__u64 kernel;	/* completed in the kernel */
+	__u64 user;	/* sent to userspace (KVM_EXIT_XEN / KVM_EXIT_HYPERV) */
+	__u64 errors;	/* completed with an error for the guest */
+};
+
+/* xenhv_vm_stats.flags */
+#define XENHV_STATS_BY_ID	(1U << 0)	/* select the VM by @vm_id, not @vm_fd */
+
+/**
+ * struct xenhv_vm_stats - XENHV_GET_VM_STATS
+ * @vm_fd: in: a KVM VM file descriptor (without XENHV_STATS_BY_ID).
+ * @flags: in: XENHV_STATS_*.
+ * @vm_id: in (XENHV_STATS_BY_ID) or out: the attachment's id.
+ * @abi: out: current ABI (XENHV_ABI_NATIVE once detached).
+ * @nr_ops: out: XENHV_NR_OPS.
+ * @reserved: must be 0.
+ * @ops: out: counters, indexed as described above.
+ */
+struct xenhv_vm_stats {
+	__s32 vm_fd;
+	__u32 flags;
+	__u64 vm_id;
+	__u32 abi;
+	__u32 nr_ops;
+	__u64 reserved[4];
+	struct xenhv_op_stats ops[XENHV_NR_OPS];
+};
+
+/**
+ * struct xenhv_vm_info - one entry of XENHV_LIST_VMS
+ * @vm_id: the attachment's id.
+ * @abi: current ABI (XENHV_ABI_NATIVE once detached).
+ * @pid: the process that created the VM.
+ * @flags: XENHV_ATTACH_* flags of the attachment.
+ * @reserved0: 0.
+ * @calls: all operations handled for this VM.
+ */
+struct xenhv_vm_info {
+	__u64 vm_id;
+	__u32 abi;
+	__s32 pid;
+	__u32 flags;
+	__u32 reserved0;
+	__u64 calls;
+};
+
+/**
+ * struct xenhv_list - XENHV_LIST_VMS
+ * @nr: in: capacity of @vms; out: number of VMs with an attachment (may be
+ *	larger than the capacity, then only that many entries are written).
+ * @flags: must be 0.
+ * @vms: user pointer to an array of struct xenhv_vm_info.
+ * @reserved: must be 0.
+ */
+struct xenhv_list {
+	__u32 nr;
+	__u32 flags;
+	__u64 vms;
+	__u64 reserved[2];
+};
+
+/**
+ * struct xenhv_cpuid - XENHV_GET_CPUID
+ * @vm_fd: an attached KVM VM file descriptor.
+ * @flags: must be 0.
+ * @nent: in: capacity of @entries; out: entries written (-E2BIG if too few).
+ * @reserved0: must be 0.
+ * @entries: user pointer to struct kvm_cpuid_entry2[@nent], the hypervisor
+ *	leaves of the VM's ABI, to merge into KVM_SET_CPUID2 (replacing every
+ *	leaf in 0x40000000..0x4000ffff).
+ * @reserved: must be 0.
+ */
+struct xenhv_cpuid {
+	__s32 vm_fd;
+	__u32 flags;
+	__u32 nent;
+	__u32 reserved0;
+	__u64 entries;
+	__u64 reserved[2];
+};
+
+#define XENHV_GET_VERSION	_IOWR(XENHV_IOCTL_TYPE, 0x00, struct xenhv_version)
+#define XENHV_ATTACH_VM		_IOWR(XENHV_IOCTL_TYPE, 0x01, struct xenhv_attach)
+#define XENHV_DETACH_VM		_IOW(XENHV_IOCTL_TYPE, 0x02, struct xenhv_detach)
+#define XENHV_GET_VM_STATS	_IOWR(XENHV_IOCTL_TYPE, 0x03, struct xenhv_vm_stats)
+#define XENHV_LIST_VMS		_IOWR(XENHV_IOCTL_TYPE, 0x04, struct xenhv_list)
+#define XENHV_GET_CPUID		_IOWR(XENHV_IOCTL_TYPE, 0x05, struct xenhv_cpuid)
+
+#endif /* _UAPI_LINUX_XENHV_SHIM_H */

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Every touch of guest state goes through here: registers, guest memory,
+ * exceptions, the instruction pointer. Nothing else reads or writes the
+ * guest.
+ */
+#ifndef XENHV_GUEST_H
+#define XENHV_GUEST_H
+
+#include <linux/kvm_host.h>
+
+static inline unsigned long xenhv_reg(struct kvm_vcpu *vcpu, int reg)
+{
+	return vcpu->arch.regs[reg];
+}
+
+/* As kvm_register_write(): mark the register available and dirty. */
+static inline void xenhv_set_reg(struct kvm_vcpu *vcpu, int reg, unsigned long val)
+{
+	vcpu->arch.regs[reg] = val;
+	vcpu->arch.regs_avail |= BIT(reg);
+	vcpu->arch.regs_dirty |= BIT(reg);
+}
+
+int xenhv_guest_cpl(struct kvm_vcpu *vcpu);
+bool xenhv_guest_64bit(struct kvm_vcpu *vcpu);
+bool xenhv_guest_protected(struct kvm_vcpu *vcpu);
+
+/* Returns 0 or -EFAULT when the GPA range is not backed by a memslot. */
+int xenhv_gpa_read(struct kvm_vcpu *vcpu, gpa_t gpa, void *data, unsigned long len);
+int xenhv_gpa_write(struct kvm_vcpu *vcpu, gpa_t gpa, const void *data, unsigned long len);
+
+void xenhv_inject_ud(struct kvm_vcpu *vcpu);
+/* Complete the current instruction: returns KVM's "resume" convention. */
+int xenhv_skip_insn(struct kvm_vcpu *vcpu);
+/* The hypercall instruction of the host's CPU vendor (3 bytes). */
+void xenhv_hypercall_insn(u8 insn[3]);
+
+#endif

@@ -1,0 +1,196 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Attachment to KVM: ftrace redirection of KVM's exit handlers for
+ * hypercalls, MSR accesses and CPUID, and a callback on VM destruction.
+ * This is the only file that knows how the shim is attached to KVM; built
+ * into kvm.ko, these entry points would be direct calls instead.
+ *
+ * A redirected function's ftrace callback moves the instruction pointer to
+ * the shim's wrapper unless the call comes from the shim itself: the wrapper
+ * decides, and calls KVM's original (re-entering ftrace, which then lets it
+ * through) for any VM that is not attached.
+ */
+#include <linux/ftrace.h>
+#include <linux/kvm_host.h>
+#include <linux/module.h>
+
+#include "xenhv.h"
+#include "guest.h"
+
+typedef int (*vcpu_fn_t)(struct kvm_vcpu *vcpu);
+typedef int (*msr_fn_t)(struct kvm_vcpu *vcpu, struct msr_data *msr);
+
+static int hook_hypercall(struct kvm_vcpu *vcpu)
+{
+	const struct xenhv_abi *abi;
+	struct xenhv_vm *vm = xenhv_vm_lookup(vcpu->kvm, &abi);
+
+	if (vm)
+		return abi->hypercall(vcpu, vm);
+	return kvm_emulate_hypercall(vcpu);
+}
+
+static int hook_get_msr(struct kvm_vcpu *vcpu, struct msr_data *msr)
+{
+	const struct xenhv_abi *abi;
+	struct xenhv_vm *vm = xenhv_vm_lookup(vcpu->kvm, &abi);
+	int ret;
+
+	if (vm) {
+		ret = abi->get_msr(vcpu, vm, msr);
+		if (ret != XENHV_MSR_PASS)
+			return ret;
+	}
+	return kvm_get_msr_common(vcpu, msr);
+}
+
+static int hook_set_msr(struct kvm_vcpu *vcpu, struct msr_data *msr)
+{
+	const struct xenhv_abi *abi;
+	struct xenhv_vm *vm = xenhv_vm_lookup(vcpu->kvm, &abi);
+	int ret;
+
+	if (vm) {
+		ret = abi->set_msr(vcpu, vm, msr);
+		if (ret != XENHV_MSR_PASS)
+			return ret;
+	}
+	return kvm_set_msr_common(vcpu, msr);
+}
+
+static bool cpuid_faulting(struct kvm_vcpu *vcpu)
+{
+	return (vcpu->arch.msr_misc_features_enables &
+		MSR_MISC_FEATURES_ENABLES_CPUID_FAULT) && xenhv_guest_cpl(vcpu);
+}
+
+/*
+ * Guest CPUID of the hypervisor range, for VMs attached with
+ * XENHV_ATTACH_CPUID: the whole 0x40000000..0x4000ffff range belongs to the
+ * ABI, so KVM's own signature cannot show through at another base. CPUID
+ * faulting stays KVM's business.
+ */
+static int hook_cpuid(struct kvm_vcpu *vcpu)
+{
+	const struct xenhv_abi *abi;
+	struct xenhv_vm *vm = xenhv_vm_lookup(vcpu->kvm, &abi);
+	u32 leaf, r[4];
+
+	if (!vm || !(vm->flags & XENHV_ATTACH_CPUID))
+		goto native;
+	leaf = xenhv_reg(vcpu, VCPU_REGS_RAX);
+	if ((leaf & 0xffff0000) != 0x40000000 || cpuid_faulting(vcpu))
+		goto native;
+	abi->cpuid(vm, vcpu, leaf, xenhv_reg(vcpu, VCPU_REGS_RCX), r);
+	xenhv_set_reg(vcpu, VCPU_REGS_RAX, r[0]);
+	xenhv_set_reg(vcpu, VCPU_REGS_RBX, r[1]);
+	xenhv_set_reg(vcpu, VCPU_REGS_RCX, r[2]);
+	xenhv_set_reg(vcpu, VCPU_REGS_RDX, r[3]);
+	xenhv_count(vm, XENHV_OP_CPUID, XENHV_STAT_KERNEL);
+	return xenhv_skip_insn(vcpu);
+native:
+	return kvm_emulate_cpuid(vcpu);
+}
+
+struct xenhv_hook {
+	const char *name;
+	unsigned long target;	/* 0: attach by name */
+	void *wrapper;		/* NULL: plain callback, see destroy_cb() */
+	struct ftrace_ops ops;
+	bool active;
+};
+
+static void notrace redirect_cb(unsigned long ip, unsigned long parent_ip,
+				struct ftrace_ops *ops, struct ftrace_regs *fregs)
+{
+	struct xenhv_hook *h = container_of(ops, struct xenhv_hook, ops);
+
+	if (!within_module(parent_ip, THIS_MODULE))
+		ftrace_regs_set_instruction_pointer(fregs, (unsigned long)h->wrapper);
+}
+
+/* kvm_arch_destroy_vm(struct kvm *kvm): the VM's vCPUs exist, none runs. */
+static void notrace destroy_cb(unsigned long ip, unsigned long parent_ip,
+			       struct ftrace_ops *ops, struct ftrace_regs *fregs)
+{
+	struct pt_regs *regs = ftrace_get_regs(fregs);
+
+	if (regs)
+		xenhv_vm_destroyed((struct kvm *)regs->di);
+}
+
+#define REDIRECT(fn, wrap) {						\
+	.name = #fn, .target = (unsigned long)fn, .wrapper = wrap,	\
+	.ops = { .func = redirect_cb, .flags = XENHV_FTRACE_REDIRECT_FLAGS }, \
+}
+
+static struct xenhv_hook hooks[] = {
+	/* First: teardown must be in place before anything can attach. */
+	{
+		.name = "kvm_arch_destroy_vm",
+		.ops = {
+			.func = destroy_cb,
+			.flags = FTRACE_OPS_FL_SAVE_REGS | FTRACE_OPS_FL_RECURSION,
+		},
+	},
+	REDIRECT(kvm_emulate_hypercall, hook_hypercall),
+	REDIRECT(kvm_get_msr_common, hook_get_msr),
+	REDIRECT(kvm_set_msr_common, hook_set_msr),
+	REDIRECT(kvm_emulate_cpuid, hook_cpuid),
+};
+
+static void hook_remove(struct xenhv_hook *h)
+{
+	if (!h->active)
+		return;
+	unregister_ftrace_function(&h->ops);
+	ftrace_free_filter(&h->ops);
+	h->active = false;
+}
+
+static int hook_install(struct xenhv_hook *h)
+{
+	int ret;
+
+	if (h->target)
+		ret = ftrace_set_filter_ip(&h->ops, h->target, 0, 0);
+	else
+		ret = ftrace_set_filter(&h->ops, (unsigned char *)h->name,
+					strlen(h->name), 0);
+	if (ret) {
+		pr_err("cannot trace %s: %d\n", h->name, ret);
+		return ret;
+	}
+	ret = register_ftrace_function(&h->ops);
+	if (ret) {
+		pr_err("cannot hook %s: %d\n", h->name, ret);
+		ftrace_free_filter(&h->ops);
+		return ret;
+	}
+	h->active = true;
+	return 0;
+}
+
+int xenhv_hook_init(void)
+{
+	int i, ret;
+
+	for (i = 0; i < ARRAY_SIZE(hooks); i++) {
+		ret = hook_install(&hooks[i]);
+		if (ret)
+			goto err;
+	}
+	return 0;
+err:
+	xenhv_hook_exit();
+	return ret;
+}
+
+/* Unregistering waits for callbacks in flight; wrappers are not reentered. */
+void xenhv_hook_exit(void)
+{
+	int i;
+
+	for (i = ARRAY_SIZE(hooks) - 1; i >= 0; i--)
+		hook_remove(&hooks[i]);
+}

@@ -1,0 +1,270 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Per-VM state: attach, detach, lookup, and teardown when KVM destroys the VM.
+ *
+ * Lifetime: a VM's record is created by its first attach and freed when KVM
+ * destroys the VM (hook.c calls xenhv_vm_destroyed() from
+ * kvm_arch_destroy_vm()). Detach only makes the VM native again: KVM may still
+ * call back into the shim for that VM (a userspace exit completes through
+ * vcpu->arch.complete_userspace_io), so the record, and the module reference
+ * it holds, stay until the VM is gone. rmmod therefore fails with EBUSY
+ * while any VM that was ever attached still exists.
+ *
+ * Locking: xenhv_vms_mutex serialises attach/detach and the control-plane
+ * readers; xenhv_vms_lock (a spinlock) guards the hash table, which the hooks
+ * walk under RCU. A record found from a vCPU context stays valid after the
+ * RCU section: KVM cannot destroy a VM while one of its vCPUs is running.
+ */
+#include <linux/hashtable.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/rculist.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+
+#include "xenhv.h"
+
+static DEFINE_HASHTABLE(xenhv_vms, 6);
+static DEFINE_SPINLOCK(xenhv_vms_lock);
+static DEFINE_MUTEX(xenhv_vms_mutex);
+static u64 xenhv_next_id = 1;
+
+static struct xenhv_vm *find_locked(struct kvm *kvm)
+{
+	struct xenhv_vm *vm;
+
+	hash_for_each_possible_rcu(xenhv_vms, vm, node, (unsigned long)kvm,
+				   lockdep_is_held(&xenhv_vms_lock) ||
+				   lockdep_is_held(&xenhv_vms_mutex))
+		if (vm->kvm == kvm)
+			return vm;
+	return NULL;
+}
+
+/*
+ * The hot path's one lookup. Returns the VM's record and its ABI, or NULL
+ * when the VM is not attached (KVM then handles everything as usual).
+ */
+struct xenhv_vm *xenhv_vm_lookup(struct kvm *kvm, const struct xenhv_abi **abi)
+{
+	struct xenhv_vm *vm;
+
+	rcu_read_lock();
+	vm = find_locked(kvm);
+	*abi = vm ? smp_load_acquire(&vm->abi) : NULL;
+	rcu_read_unlock();
+	return *abi ? vm : NULL;
+}
+
+/* Called from kvm_arch_destroy_vm(), in atomic context: nothing may sleep. */
+void xenhv_vm_destroyed(struct kvm *kvm)
+{
+	struct xenhv_vm *vm;
+	unsigned long flags;
+
+	spin_lock_irqsave(&xenhv_vms_lock, flags);
+	vm = find_locked(kvm);
+	if (vm)
+		hash_del_rcu(&vm->node);
+	spin_unlock_irqrestore(&xenhv_vms_lock, flags);
+	if (!vm)
+		return;
+	kfree_rcu(vm, rcu);
+	module_put(THIS_MODULE);
+}
+
+static const struct xenhv_abi *abi_by_id(u32 id)
+{
+	switch (id) {
+	case XENHV_ABI_XEN:
+		return &xenhv_xen_abi;
+	case XENHV_ABI_HYPERV:
+		return &xenhv_hv_abi;
+	}
+	return NULL;
+}
+
+/*
+ * KVM's own Xen or Hyper-V emulation, switched on by the VMM, would compete
+ * with the shim for the same hypercalls, MSRs and CPUID leaves.
+ */
+static bool kvm_has_own_enlightenments(struct kvm *kvm)
+{
+	struct kvm_vcpu *vcpu;
+	unsigned long i;
+
+	if (kvm->arch.xen_hvm_config.msr || kvm->arch.xen_hvm_config.flags)
+		return true;
+	kvm_for_each_vcpu(i, vcpu, kvm)
+		if (vcpu->arch.hyperv_enabled)
+			return true;
+	return false;
+}
+
+long xenhv_vm_attach(struct kvm *kvm, struct xenhv_attach *at)
+{
+	const struct xenhv_abi *abi = abi_by_id(at->abi);
+	struct xenhv_vm *vm, *new = NULL;
+	unsigned long flags;
+	int ret;
+
+	if (!abi)
+		return -EINVAL;
+	if (kvm_has_own_enlightenments(kvm)) {
+		pr_info_ratelimited("VM of pid %d uses KVM's own Xen or Hyper-V emulation; not attaching\n",
+				    kvm->userspace_pid);
+		return -EEXIST;
+	}
+
+	mutex_lock(&xenhv_vms_mutex);
+	vm = find_locked(kvm);
+	if (vm && vm->abi) {
+		ret = -EBUSY;
+		goto out;
+	}
+	if (!vm) {
+		new = kzalloc(sizeof(*new), GFP_KERNEL_ACCOUNT);
+		if (!new) {
+			ret = -ENOMEM;
+			goto out;
+		}
+		new->kvm = kvm;
+		new->pid = kvm->userspace_pid;
+		spin_lock_init(&new->hv.lock);
+		vm = new;
+	}
+	/* The ABI's state is only read while vm->abi points at that ABI. */
+	ret = abi->attach(vm, at);
+	if (ret)
+		goto out;
+	vm->flags = at->flags;
+	if (new) {
+		__module_get(THIS_MODULE);
+		new->id = xenhv_next_id++;
+		spin_lock_irqsave(&xenhv_vms_lock, flags);
+		hash_add_rcu(xenhv_vms, &new->node, (unsigned long)kvm);
+		spin_unlock_irqrestore(&xenhv_vms_lock, flags);
+		new = NULL;
+	}
+	/* Publish the ABI after its state: the hooks read vm->abi first. */
+	smp_store_release(&vm->abi, abi);
+	at->vm_id = vm->id;
+	ret = 0;
+out:
+	mutex_unlock(&xenhv_vms_mutex);
+	kfree(new);
+	return ret;
+}
+
+long xenhv_vm_detach(struct kvm *kvm)
+{
+	struct xenhv_vm *vm;
+	long ret = -ENOENT;
+
+	mutex_lock(&xenhv_vms_mutex);
+	vm = find_locked(kvm);
+	if (vm && vm->abi) {
+		WRITE_ONCE(vm->abi, NULL);
+		ret = 0;
+	}
+	mutex_unlock(&xenhv_vms_mutex);
+	return ret;
+}
+
+static struct xenhv_vm *find_by_id(u64 id)
+{
+	struct xenhv_vm *vm;
+	int bkt;
+
+	hash_for_each(xenhv_vms, bkt, vm, node)
+		if (vm->id == id)
+			return vm;
+	return NULL;
+}
+
+long xenhv_vm_stats(struct kvm *kvm, struct xenhv_vm_stats *st)
+{
+	const struct xenhv_abi *abi;
+	struct xenhv_vm *vm;
+	int i;
+
+	mutex_lock(&xenhv_vms_mutex);
+	vm = kvm ? find_locked(kvm) : find_by_id(st->vm_id);
+	if (vm) {
+		abi = vm->abi;
+		st->vm_id = vm->id;
+		st->abi = abi ? abi->id : XENHV_ABI_NATIVE;
+		st->nr_ops = XENHV_NR_OPS;
+		for (i = 0; i < XENHV_NR_OPS; i++) {
+			st->ops[i].kernel = atomic64_read(&vm->stats[i][XENHV_STAT_KERNEL]);
+			st->ops[i].user = atomic64_read(&vm->stats[i][XENHV_STAT_USER]);
+			st->ops[i].errors = atomic64_read(&vm->stats[i][XENHV_STAT_ERROR]);
+		}
+	}
+	mutex_unlock(&xenhv_vms_mutex);
+	return vm ? 0 : -ENOENT;
+}
+
+long xenhv_vm_list(struct xenhv_vm_info *info, u32 *nr)
+{
+	struct xenhv_vm *vm;
+	u32 n = 0;
+	int bkt, i, j;
+
+	mutex_lock(&xenhv_vms_mutex);
+	hash_for_each(xenhv_vms, bkt, vm, node) {
+		if (n < *nr) {
+			const struct xenhv_abi *abi = vm->abi;
+			u64 calls = 0;
+
+			for (i = 0; i < XENHV_NR_OPS; i++)
+				for (j = XENHV_STAT_KERNEL; j <= XENHV_STAT_USER; j++)
+					calls += atomic64_read(&vm->stats[i][j]);
+			info[n] = (struct xenhv_vm_info) {
+				.vm_id = vm->id,
+				.abi = abi ? abi->id : XENHV_ABI_NATIVE,
+				.pid = vm->pid,
+				.flags = vm->flags,
+				.calls = calls,
+			};
+		}
+		n++;
+	}
+	mutex_unlock(&xenhv_vms_mutex);
+	*nr = n;
+	return 0;
+}
+
+/* The ABI's hypervisor leaves, in the layout of KVM_SET_CPUID2. */
+long xenhv_vm_cpuid(struct kvm *kvm, struct kvm_cpuid_entry2 *e, u32 *nent)
+{
+	const struct xenhv_abi *abi;
+	struct xenhv_vm *vm;
+	u32 first, last, leaf, r[4];
+	long ret = 0;
+
+	mutex_lock(&xenhv_vms_mutex);
+	vm = find_locked(kvm);
+	abi = vm ? vm->abi : NULL;
+	if (!abi) {
+		ret = -ENOENT;
+		goto out;
+	}
+	abi->cpuid_range(vm, &first, &last);
+	if (last - first + 1 > *nent) {
+		*nent = last - first + 1;
+		ret = -E2BIG;
+		goto out;
+	}
+	for (leaf = first; leaf <= last; leaf++, e++) {
+		abi->cpuid(vm, NULL, leaf, 0, r);
+		*e = (struct kvm_cpuid_entry2) {
+			.function = leaf,
+			.eax = r[0], .ebx = r[1], .ecx = r[2], .edx = r[3],
+		};
+	}
+	*nent = last - first + 1;
+out:
+	mutex_unlock(&xenhv_vms_mutex);
+	return ret;
+}

@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Internal interfaces between the layers of the shim:
+ * hook.c -> vm.c -> xen2hv/ or hv2xen/ -> core/, with guest.c for every
+ * touch of guest state.
+ */
+#ifndef XENHV_H
+#define XENHV_H
+
+#include <linux/kvm_host.h>
+#include <linux/atomic.h>
+#include <linux/spinlock.h>
+#include <uapi/linux/xenhv_shim.h>
+
+struct xenhv_vm;
+
+/* What an ABI's MSR handler says: pass the access on to KVM, or done. */
+#define XENHV_MSR_PASS	(-1)
+
+/**
+ * struct xenhv_abi - one guest ABI front end
+ * @id: XENHV_ABI_*.
+ * @name: for logs and the xenhv tool.
+ * @attach: validate the uapi configuration and initialise the VM's state.
+ * @hypercall: the guest executed vmcall/vmmcall; KVM's return convention
+ *	(1: resume the guest, 0: exit to userspace, < 0: error).
+ * @get_msr: 0 done, 1 fault (#GP for the guest), XENHV_MSR_PASS: not ours.
+ * @set_msr: likewise.
+ * @cpuid: fill @r (EAX..EDX) for a leaf in 0x40000000..0x4000ffff; @vcpu is
+ *	NULL when the leaves are exported for KVM_SET_CPUID2.
+ * @cpuid_range: the first and last leaf the ABI defines, for XENHV_GET_CPUID.
+ */
+struct xenhv_abi {
+	u32 id;
+	const char *name;
+	int (*attach)(struct xenhv_vm *vm, const struct xenhv_attach *cfg);
+	int (*hypercall)(struct kvm_vcpu *vcpu, struct xenhv_vm *vm);
+	int (*get_msr)(struct kvm_vcpu *vcpu, struct xenhv_vm *vm, struct msr_data *msr);
+	int (*set_msr)(struct kvm_vcpu *vcpu, struct xenhv_vm *vm, struct msr_data *msr);
+	void (*cpuid)(struct xenhv_vm *vm, struct kvm_vcpu *vcpu, u32 leaf, u32 sub, u32 r[4]);
+	void (*cpuid_range)(struct xenhv_vm *vm, u32 *first, u32 *last);
+};
+
+extern const struct xenhv_abi xenhv_xen_abi;
+extern const struct xenhv_abi xenhv_hv_abi;
+
+struct xenhv_xen_state {
+	u32 version;
+	u32 hypercall_msr;
+	u32 cpuid_base;
+	u64 hypercall_msr_value;	/* last value written, for reads */
+};
+
+struct xenhv_hv_state {
+	u32 vendor[3];
+	spinlock_t lock;		/* MSR writes */
+	u64 guest_os_id;
+	u64 hypercall;			/* HV_X64_MSR_HYPERCALL value */
+};
+
+enum xenhv_stat { XENHV_STAT_KERNEL, XENHV_STAT_USER, XENHV_STAT_ERROR, XENHV_NR_STATS };
+
+/**
+ * struct xenhv_vm - the shim's state for one KVM VM
+ * @node: in the table of VMs, hashed by @kvm.
+ * @rcu: for freeing after lockless lookups.
+ * @kvm: the VM; the record lives until KVM destroys it.
+ * @id: attachment id reported to userspace.
+ * @pid: process that created the VM.
+ * @flags: XENHV_ATTACH_* of the current attachment.
+ * @abi: the ABI in force; NULL once detached (the VM is native again).
+ * @xen: Xen state (valid while @abi is the Xen ABI).
+ * @hv: Hyper-V state (valid while @abi is the Hyper-V ABI).
+ * @stats: per-operation counters.
+ */
+struct xenhv_vm {
+	struct hlist_node node;
+	struct rcu_head rcu;
+	struct kvm *kvm;
+	u64 id;
+	pid_t pid;
+	u32 flags;
+	const struct xenhv_abi *abi;
+	struct xenhv_xen_state xen;
+	struct xenhv_hv_state hv;
+	atomic64_t stats[XENHV_NR_OPS][XENHV_NR_STATS];
+};
+
+/* vm.c */
+struct xenhv_vm *xenhv_vm_lookup(struct kvm *kvm, const struct xenhv_abi **abi);
+void xenhv_vm_destroyed(struct kvm *kvm);
+long xenhv_vm_attach(struct kvm *kvm, struct xenhv_attach *at);
+long xenhv_vm_detach(struct kvm *kvm);
+long xenhv_vm_stats(struct kvm *kvm, struct xenhv_vm_stats *st);
+long xenhv_vm_list(struct xenhv_vm_info *info, u32 *nr);
+long xenhv_vm_cpuid(struct kvm *kvm, struct kvm_cpuid_entry2 *e, u32 *nent);
+
+/* @op is an index of struct xenhv_vm_stats.ops (the front end maps it). */
+static inline void xenhv_count(struct xenhv_vm *vm, u32 op, enum xenhv_stat what)
+{
+	atomic64_inc(&vm->stats[op % XENHV_NR_OPS][what]);
+}
+
+/* hook.c */
+int xenhv_hook_init(void);
+void xenhv_hook_exit(void);
+
+/* dev.c */
+int xenhv_dev_init(void);
+void xenhv_dev_exit(void);
+
+#endif
