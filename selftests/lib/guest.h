@@ -105,3 +105,85 @@ void *guest_memset(void *s, int c, uint64_t n);
 void *guest_memcpy(void *d, const void *s, uint64_t n);
 
 #endif
+
+/* GDT selectors set up by the VM builder (lib/vm.c). */
+#define GUEST_KERNEL_CS		0x08
+#define GUEST_KERNEL_DS		0x10
+#define GUEST_USER_CS32		0x18
+#define GUEST_USER_DS		0x20
+#define GUEST_USER_CS		0x28
+#define GUEST_KERNEL_CS32	0x30
+
+/* Registers of a call made in 32-bit compatibility mode. */
+struct guest_regs32 {
+	uint32_t eax, ebx, ecx, edx, esi, edi, ebp;
+};
+
+/* Execute vmmcall at CPL 0 in 32-bit compatibility mode, with *r in and out. */
+void guest_hypercall32(struct guest_regs32 *r);
+
+/*
+ * Run fn(arg) at CPL 3 (64-bit) and return its result. Exceptions raised
+ * there go to the handlers as usual (their frame has cs & 3 == 3). One vCPU
+ * at a time.
+ */
+uint64_t guest_run_user(uint64_t (*fn)(uint64_t), uint64_t arg);
+
+/* Xen hypercall, 64-bit convention: nr in RAX, args RDI RSI RDX R10 R8 R9. */
+static inline uint64_t guest_xen_hcall(uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2,
+				       uint64_t a3, uint64_t a4, uint64_t a5)
+{
+	register uint64_t r10 __asm__("r10") = a3;
+	register uint64_t r8 __asm__("r8") = a4;
+	register uint64_t r9 __asm__("r9") = a5;
+	uint64_t ret;
+
+	__asm__ volatile("vmmcall"
+			 : "=a"(ret), "+D"(a0), "+S"(a1), "+d"(a2), "+r"(r10), "+r"(r8), "+r"(r9)
+			 : "a"(nr) : "rcx", "r11", "memory");
+	return ret;
+}
+
+/* Hyper-V hypercall, 64-bit convention: RCX control, RDX input, R8 output. */
+static inline uint64_t guest_hv_hcall(uint64_t control, uint64_t in, uint64_t out)
+{
+	register uint64_t r8 __asm__("r8") = out;
+	uint64_t status;
+
+	__asm__ volatile("vmmcall"
+			 : "=a"(status), "+c"(control), "+d"(in), "+r"(r8)
+			 : : "memory");
+	return status;
+}
+
+/* Call through a hypercall page entry (Hyper-V convention registers). */
+static inline uint64_t guest_hv_hcall_page(void *entry, uint64_t control, uint64_t in,
+					   uint64_t out)
+{
+	register uint64_t r8 __asm__("r8") = out;
+	uint64_t status;
+
+	__asm__ volatile("call *%[e]"
+			 : "=a"(status), "+c"(control), "+d"(in), "+r"(r8)
+			 : [e] "r"(entry) : "memory");
+	return status;
+}
+
+/* Call a Xen hypercall page stub: args in RDI, RSI, RDX. */
+static inline uint64_t guest_xen_hcall_page(void *entry, uint64_t a0, uint64_t a1, uint64_t a2)
+{
+	uint64_t ret;
+
+	__asm__ volatile("call *%[e]"
+			 : "=a"(ret), "+D"(a0), "+S"(a1), "+d"(a2)
+			 : [e] "r"(entry) : "rcx", "r8", "r9", "r10", "r11", "memory");
+	return ret;
+}
+
+/*
+ * Catch an expected exception: the handler counts it, records the vector
+ * and resumes after the faulting instruction of @insn_len bytes.
+ */
+extern volatile uint64_t guest_faults;
+extern volatile uint64_t guest_fault_vector;
+void guest_catch(int vector, int insn_len);

@@ -1,0 +1,388 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * /dev/xenhv_shim: version, attach/detach rules, bad input from the ioctl
+ * caller, the attachment's lifetime, statistics, listing and CPUID export.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "abi.h"
+#include "module.h"
+#include "xenhv.h"
+
+static int dev_ioctl(unsigned long cmd, void *arg)
+{
+	int fd = xenhv_open(), r;
+
+	r = ioctl(fd, cmd, arg) ? -errno : 0;
+	close(fd);
+	return r;
+}
+
+XTEST(device_node)
+{
+	struct stat st;
+
+	xenhv_require_module();
+	TEST_ASSERT(!stat("/dev/xenhv_shim", &st), "stat: %s", strerror(errno));
+	TEST_ASSERT(S_ISCHR(st.st_mode), "not a character device");
+	TEST_ASSERT_EQ(st.st_mode & 0777, 0660);
+}
+
+XTEST(version_and_capabilities)
+{
+	struct xenhv_version v = {};
+
+	TEST_ASSERT_EQ(dev_ioctl(XENHV_GET_VERSION, &v), 0);
+	TEST_ASSERT_EQ(v.api_version, XENHV_API_VERSION);
+	TEST_ASSERT(v.abis & (1 << XENHV_ABI_XEN), "no Xen ABI");
+	TEST_ASSERT(v.abis & (1 << XENHV_ABI_HYPERV), "no Hyper-V ABI");
+	TEST_ASSERT(v.features & XENHV_FEAT_CPUID_INTERCEPT, "features 0x%llx", v.features);
+	v = (struct xenhv_version){ .flags = 1 };
+	TEST_ASSERT_EQ(dev_ioctl(XENHV_GET_VERSION, &v), -EINVAL);
+	v = (struct xenhv_version){ .reserved[4] = 1 };
+	TEST_ASSERT_EQ(dev_ioctl(XENHV_GET_VERSION, &v), -EINVAL);
+	TEST_ASSERT_EQ(dev_ioctl(XENHV_GET_VERSION, (void *)8), -EFAULT);
+}
+
+XTEST(unknown_ioctls)
+{
+	int x = 0;
+
+	TEST_ASSERT_EQ(dev_ioctl(_IO(XENHV_IOCTL_TYPE, 0x7f), &x), -ENOTTY);
+	TEST_ASSERT_EQ(dev_ioctl(KVM_CREATE_VM, &x), -ENOTTY);
+	TEST_ASSERT_EQ(dev_ioctl(_IOWR(XENHV_IOCTL_TYPE, 0x01, int), &x), -ENOTTY);
+}
+
+static int attach_raw(struct xenhv_attach *at)
+{
+	return dev_ioctl(XENHV_ATTACH_VM, at);
+}
+
+XTEST(attach_needs_a_vm_fd)
+{
+	struct vm *vm = vm_create(NULL);
+	struct vcpu *vcpu = vm_add_vcpu(vm, NULL);
+	struct xenhv_attach at = { .abi = XENHV_ABI_XEN };
+	int null = open("/dev/null", O_RDONLY);
+
+	at.vm_fd = -1;
+	TEST_ASSERT_EQ(attach_raw(&at), -EBADF);
+	at.vm_fd = 1000;
+	TEST_ASSERT_EQ(attach_raw(&at), -EBADF);
+	at.vm_fd = null;
+	TEST_ASSERT_EQ(attach_raw(&at), -EINVAL);
+	at.vm_fd = vm->kvm_fd;		/* /dev/kvm itself */
+	TEST_ASSERT_EQ(attach_raw(&at), -EINVAL);
+	at.vm_fd = vcpu->fd;		/* a vCPU, not the VM */
+	TEST_ASSERT_EQ(attach_raw(&at), -EINVAL);
+	close(null);
+	vm_destroy(vm);
+}
+
+XTEST(attach_rejects_bad_fields)
+{
+	struct vm *vm = vm_create(NULL);
+	struct xenhv_attach good = { .vm_fd = vm->fd, .abi = XENHV_ABI_XEN }, at;
+
+	at = good; at.abi = XENHV_ABI_NATIVE;
+	TEST_ASSERT_EQ(attach_raw(&at), -EINVAL);
+	at = good; at.abi = 3;
+	TEST_ASSERT_EQ(attach_raw(&at), -EINVAL);
+	at = good; at.abi = 0xffffffff;
+	TEST_ASSERT_EQ(attach_raw(&at), -EINVAL);
+	at = good; at.flags = 1u << 31;
+	TEST_ASSERT_EQ(attach_raw(&at), -EINVAL);
+	at = good; at.reserved0 = 1;
+	TEST_ASSERT_EQ(attach_raw(&at), -EINVAL);
+	at = good; at.reserved[3] = 1;
+	TEST_ASSERT_EQ(attach_raw(&at), -EINVAL);
+	at = good; at.vm_id = 5;
+	TEST_ASSERT_EQ(attach_raw(&at), -EINVAL);
+	at = good; at.xen.reserved[5] = 1;
+	TEST_ASSERT_EQ(attach_raw(&at), -EINVAL);
+	at = good; at.xen.cpuid_base = 0x40000200;
+	TEST_ASSERT_EQ(attach_raw(&at), -EINVAL);
+	at = good; at.xen.hypercall_msr = 0x1234;
+	TEST_ASSERT_EQ(attach_raw(&at), -EINVAL);
+	at = good; at.abi = XENHV_ABI_HYPERV; at.hv.reserved0 = 1;
+	TEST_ASSERT_EQ(attach_raw(&at), -EINVAL);
+	TEST_ASSERT_EQ(dev_ioctl(XENHV_ATTACH_VM, (void *)16), -EFAULT);
+	/* None of that attached the VM. */
+	at = good;
+	TEST_ASSERT_EQ(attach_raw(&at), 0);
+	TEST_ASSERT(at.vm_id != 0, "no vm_id");
+	vm_destroy(vm);
+}
+
+XTEST(one_attachment_per_vm)
+{
+	struct vm *vm = vm_create(NULL);
+	struct xenhv_vm_stats st;
+
+	xenhv_attach_ok(vm, XENHV_ABI_XEN, 0);
+	TEST_ASSERT_EQ(xenhv_attach(vm, XENHV_ABI_XEN, 0, NULL, 0), -EBUSY);
+	TEST_ASSERT_EQ(xenhv_attach(vm, XENHV_ABI_HYPERV, 0, NULL, 0), -EBUSY);
+	TEST_ASSERT_EQ(xenhv_detach(vm), 0);
+	TEST_ASSERT_EQ(xenhv_detach(vm), -ENOENT);
+	TEST_ASSERT_EQ(xenhv_stats(vm, &st), 0);
+	TEST_ASSERT_EQ(st.abi, XENHV_ABI_NATIVE);
+	xenhv_attach_ok(vm, XENHV_ABI_HYPERV, 0);
+	TEST_ASSERT_EQ(xenhv_stats(vm, &st), 0);
+	TEST_ASSERT_EQ(st.abi, XENHV_ABI_HYPERV);
+	vm_destroy(vm);
+}
+
+XTEST(detach_of_unattached_vm)
+{
+	struct vm *vm = vm_create(NULL);
+	struct xenhv_detach d = { .vm_fd = vm->fd, .flags = 1 };
+	struct xenhv_vm_stats st;
+
+	TEST_ASSERT_EQ(xenhv_detach(vm), -ENOENT);
+	TEST_ASSERT_EQ(dev_ioctl(XENHV_DETACH_VM, &d), -EINVAL);
+	d = (struct xenhv_detach){ .vm_fd = vm->fd, .reserved[2] = 1 };
+	TEST_ASSERT_EQ(dev_ioctl(XENHV_DETACH_VM, &d), -EINVAL);
+	TEST_ASSERT_EQ(xenhv_stats(vm, &st), -ENOENT);
+	vm_destroy(vm);
+}
+
+static int list_has(uint64_t id, struct xenhv_vm_info *out)
+{
+	struct xenhv_vm_info info[64];
+	struct xenhv_list l = { .nr = 64, .vms = (uint64_t)info };
+	unsigned int i;
+
+	TEST_ASSERT_EQ(dev_ioctl(XENHV_LIST_VMS, &l), 0);
+	for (i = 0; i < l.nr && i < 64; i++)
+		if (info[i].vm_id == id) {
+			if (out)
+				*out = info[i];
+			return 1;
+		}
+	return 0;
+}
+
+static int module_refcnt(void)
+{
+	FILE *f = fopen("/sys/module/" XENHV_MODNAME "/refcnt", "r");
+	int n = -1;
+
+	if (f) {
+		if (fscanf(f, "%d", &n) != 1)
+			n = -1;
+		fclose(f);
+	}
+	return n;
+}
+
+XTEST(attachment_lives_as_long_as_the_vm)
+{
+	struct vm *vm = vm_create(NULL);
+	struct xenhv_attach at = { .abi = XENHV_ABI_XEN, .flags = XENHV_ATTACH_CPUID };
+	struct xenhv_vm_stats st = { .flags = XENHV_STATS_BY_ID };
+	struct xenhv_vm_info info;
+	int refs = module_refcnt();
+
+	/* Attach through a duplicate of the VM fd, then close it. */
+	at.vm_fd = dup(vm->fd);
+	TEST_ASSERT_EQ(attach_raw(&at), 0);
+	close(at.vm_fd);
+	TEST_ASSERT(list_has(at.vm_id, &info), "attached VM not listed");
+	TEST_ASSERT_EQ(info.abi, XENHV_ABI_XEN);
+	TEST_ASSERT_EQ(info.pid, getpid());
+	TEST_ASSERT_EQ(info.flags, XENHV_ATTACH_CPUID);
+	TEST_ASSERT_EQ(module_refcnt(), refs + 1);
+
+	/* Detach keeps the record (and the module reference) until the VM goes. */
+	TEST_ASSERT_EQ(xenhv_detach(vm), 0);
+	TEST_ASSERT(list_has(at.vm_id, &info), "detached VM not listed");
+	TEST_ASSERT_EQ(info.abi, XENHV_ABI_NATIVE);
+
+	vm_destroy(vm);
+	TEST_ASSERT(!list_has(at.vm_id, NULL), "destroyed VM still listed");
+	st.vm_id = at.vm_id;
+	TEST_ASSERT_EQ(dev_ioctl(XENHV_GET_VM_STATS, &st), -ENOENT);
+	TEST_ASSERT_EQ(module_refcnt(), refs);
+}
+
+XTEST(rmmod_refused_while_a_vm_is_attached)
+{
+	struct vm *vm;
+
+	xenhv_require_module();
+	if (!xenhv_module_path())
+		SKIP("no module file for this kernel (set XENHV_MODULE)");
+	vm = vm_create(NULL);
+	xenhv_attach_ok(vm, XENHV_ABI_HYPERV, 0);
+	TEST_ASSERT(xenhv_module_unload() < 0, "module unloaded under an attached VM");
+	TEST_ASSERT(xenhv_module_loaded(), "module gone");
+	vm_destroy(vm);
+	TEST_ASSERT_EQ(xenhv_module_unload(), 0);
+	TEST_ASSERT_EQ(xenhv_module_load(NULL), 0);
+}
+
+XTEST(list_capacity)
+{
+	struct vm *a = vm_create(NULL), *b = vm_create(NULL);
+	struct xenhv_vm_info info[1] = {};
+	struct xenhv_list l = {};
+
+	xenhv_attach_ok(a, XENHV_ABI_XEN, 0);
+	xenhv_attach_ok(b, XENHV_ABI_HYPERV, 0);
+	TEST_ASSERT_EQ(dev_ioctl(XENHV_LIST_VMS, &l), 0);
+	TEST_ASSERT(l.nr >= 2, "nr %u", l.nr);
+	l = (struct xenhv_list){ .nr = 1, .vms = (uint64_t)info };
+	TEST_ASSERT_EQ(dev_ioctl(XENHV_LIST_VMS, &l), 0);
+	TEST_ASSERT(l.nr >= 2 && info[0].vm_id, "nr %u id %llu", l.nr, info[0].vm_id);
+	l = (struct xenhv_list){ .nr = 4, .vms = 8 };
+	TEST_ASSERT_EQ(dev_ioctl(XENHV_LIST_VMS, &l), -EFAULT);
+	l = (struct xenhv_list){ .flags = 2 };
+	TEST_ASSERT_EQ(dev_ioctl(XENHV_LIST_VMS, &l), -EINVAL);
+	vm_destroy(a);
+	vm_destroy(b);
+}
+
+XTEST(stats_reject_bad_fields)
+{
+	struct vm *vm = vm_create(NULL);
+	struct xenhv_vm_stats st = { .vm_fd = vm->fd, .flags = 2 };
+
+	xenhv_attach_ok(vm, XENHV_ABI_XEN, 0);
+	TEST_ASSERT_EQ(dev_ioctl(XENHV_GET_VM_STATS, &st), -EINVAL);
+	st = (struct xenhv_vm_stats){ .vm_fd = vm->fd, .reserved[1] = 1 };
+	TEST_ASSERT_EQ(dev_ioctl(XENHV_GET_VM_STATS, &st), -EINVAL);
+	st = (struct xenhv_vm_stats){ .vm_fd = vm->fd, .vm_id = 3 };
+	TEST_ASSERT_EQ(dev_ioctl(XENHV_GET_VM_STATS, &st), -EINVAL);
+	st = (struct xenhv_vm_stats){ .vm_fd = -1 };
+	TEST_ASSERT_EQ(dev_ioctl(XENHV_GET_VM_STATS, &st), -EBADF);
+	st = (struct xenhv_vm_stats){ .flags = XENHV_STATS_BY_ID, .vm_id = ~0ull };
+	TEST_ASSERT_EQ(dev_ioctl(XENHV_GET_VM_STATS, &st), -ENOENT);
+	st = (struct xenhv_vm_stats){ .vm_fd = vm->fd };
+	TEST_ASSERT_EQ(dev_ioctl(XENHV_GET_VM_STATS, &st), 0);
+	TEST_ASSERT_EQ(st.nr_ops, XENHV_NR_OPS);
+	TEST_ASSERT_EQ(st.abi, XENHV_ABI_XEN);
+	vm_destroy(vm);
+}
+
+XTEST(cpuid_export)
+{
+	struct vm *vm = vm_create(NULL), *other = vm_create(NULL);
+	struct kvm_cpuid_entry2 e[16];
+	struct xenhv_cpuid c = { .vm_fd = vm->fd, .nent = 1, .entries = (uint64_t)e };
+
+	xenhv_attach_ok(vm, XENHV_ABI_XEN, 0);
+	TEST_ASSERT_EQ(dev_ioctl(XENHV_GET_CPUID, &c), -E2BIG);
+	TEST_ASSERT_EQ(c.nent, 5);
+	c.nent = 16;
+	TEST_ASSERT_EQ(dev_ioctl(XENHV_GET_CPUID, &c), 0);
+	TEST_ASSERT_EQ(c.nent, 5);
+	TEST_ASSERT_EQ(e[0].function, 0x40000000);
+	TEST_ASSERT(!memcmp(&e[0].ebx, "XenVMMXenVMM", 12), "signature");
+	TEST_ASSERT_EQ(e[1].eax, (4 << 16) | 16);
+	c.flags = 1;
+	TEST_ASSERT_EQ(dev_ioctl(XENHV_GET_CPUID, &c), -EINVAL);
+	c = (struct xenhv_cpuid){ .vm_fd = other->fd, .nent = 16, .entries = (uint64_t)e };
+	TEST_ASSERT_EQ(dev_ioctl(XENHV_GET_CPUID, &c), -ENOENT);
+	xenhv_attach_ok(other, XENHV_ABI_HYPERV, 0);
+	TEST_ASSERT_EQ(dev_ioctl(XENHV_GET_CPUID, &c), 0);
+	TEST_ASSERT_EQ(c.nent, 6);
+	TEST_ASSERT(!memcmp(&e[0].ebx, "Microsoft Hv", 12), "signature");
+	c.entries = 8;
+	TEST_ASSERT_EQ(dev_ioctl(XENHV_GET_CPUID, &c), -EFAULT);
+	vm_destroy(vm);
+	vm_destroy(other);
+}
+
+XTEST(refuses_vm_with_kvm_xen)
+{
+	struct kvm_xen_hvm_config cfg = {
+		.flags = KVM_XEN_HVM_CONFIG_INTERCEPT_HCALL, .msr = 0x40000200,
+	};
+	struct vm *vm;
+
+	if (!(kvm_check_cap(KVM_CAP_XEN_HVM) & KVM_XEN_HVM_CONFIG_INTERCEPT_HCALL))
+		SKIP("KVM has no Xen support (CONFIG_KVM_XEN)");
+	vm = vm_create(NULL);
+	TEST_ASSERT(!ioctl(vm->fd, KVM_XEN_HVM_CONFIG, &cfg), "KVM_XEN_HVM_CONFIG");
+	TEST_ASSERT_EQ(xenhv_attach(vm, XENHV_ABI_XEN, 0, NULL, 0), -EEXIST);
+	TEST_ASSERT_EQ(xenhv_attach(vm, XENHV_ABI_HYPERV, 0, NULL, 0), -EEXIST);
+	vm_destroy(vm);
+}
+
+XTEST(refuses_vm_with_kvm_hyperv)
+{
+	struct kvm_cpuid2 *c;
+	struct vcpu *vcpu;
+	struct vm *vm;
+	unsigned int i;
+
+	if (!kvm_check_cap(KVM_CAP_HYPERV))
+		SKIP("KVM has no Hyper-V emulation");
+	vm = vm_create(NULL);
+	vcpu = vm_add_vcpu(vm, NULL);
+	c = kvm_supported_cpuid();
+	/* The Hyper-V interface signature switches KVM's own emulation on. */
+	for (i = 0; i < c->nent; i++)
+		if (c->entries[i].function == HYPERV_CPUID_INTERFACE)
+			break;
+	if (i == c->nent)
+		c->nent++;
+	c->entries[i] = (struct kvm_cpuid_entry2){ .function = HYPERV_CPUID_INTERFACE,
+						   .eax = 0x31237648 };
+	vcpu_set_cpuid(vcpu, c);
+	free(c);
+	TEST_ASSERT_EQ(xenhv_attach(vm, XENHV_ABI_HYPERV, 0, NULL, 0), -EEXIST);
+	TEST_ASSERT_EQ(xenhv_attach(vm, XENHV_ABI_XEN, 0, NULL, 0), -EEXIST);
+	vm_destroy(vm);
+}
+
+static void guest_version_until_native(void)
+{
+	uint64_t r, n = 0;
+
+	/* Attached: xen_version; after the host detaches: stock KVM's ENOSYS. */
+	while ((r = guest_hypercall(__HYPERVISOR_xen_version, XENVER_version, 0, 0)) ==
+	       ((4 << 16) | 16))
+		n++;
+	GUEST_ASSERT_EQ(r, (uint64_t)-1000);
+	GUEST_SYNC(n);
+	GUEST_DONE();
+}
+
+static void detach_thread(struct vcpu *vcpu)
+{
+	struct ucall uc;
+
+	TEST_ASSERT_EQ(vcpu_run_ucall(vcpu, &uc), UCALL_SYNC);
+	vcpu->priv = (void *)uc.args[0];
+	TEST_ASSERT_EQ(vcpu_run_ucall(vcpu, &uc), UCALL_DONE);
+}
+
+XTEST(detach_while_vcpu_runs)
+{
+	struct vm *vm = vm_create(NULL);
+	struct vcpu *vcpu = vm_add_vcpu(vm, guest_version_until_native);
+	struct xenhv_vm_stats st;
+
+	xenhv_attach_ok(vm, XENHV_ABI_XEN, 0);
+	vcpu_thread_start(vcpu, detach_thread);
+	do {
+		usleep(1000);
+		TEST_ASSERT_EQ(xenhv_stats(vm, &st), 0);
+	} while (st.ops[__HYPERVISOR_xen_version].kernel < 20);
+	TEST_ASSERT_EQ(xenhv_detach(vm), 0);
+	vcpu_thread_join(vcpu);
+	TEST_ASSERT((uint64_t)vcpu->priv >= 20, "guest made %lu calls", (uint64_t)vcpu->priv);
+	vm_destroy(vm);
+}
+
+int main(int argc, char **argv)
+{
+	return xtest_main(argc, argv);
+}
