@@ -9,6 +9,7 @@ cd "$top"
 kernels=${KERNELS:-6.1 6.12}
 scripts/deps.sh $kernels
 make -s -C selftests
+make -s -C tools/xenhv
 rc=0
 for k in $kernels; do
 	echo "== demo on $k"

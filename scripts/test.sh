@@ -33,6 +33,7 @@ for k in $kernels; do
 	make -s module KVER="$k" >/dev/null || { echo "test: module build for $k failed"; exit 1; }
 done
 make -s -C selftests || exit 1
+make -s -C tools/xenhv || exit 1
 
 echo "== unit tests (userspace)"
 make -s -C tests/unit run 2>&1 | tee "$art/unit.log"
