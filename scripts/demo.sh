@@ -10,6 +10,7 @@ kernels=${KERNELS:-6.1 6.12}
 scripts/deps.sh $kernels
 make -s -C selftests
 make -s -C tools/xenhv
+make -s -C tools
 rc=0
 for k in $kernels; do
 	echo "== demo on $k"

@@ -34,6 +34,7 @@ for k in $kernels; do
 done
 make -s -C selftests || exit 1
 make -s -C tools/xenhv || exit 1
+make -s -C tools || exit 1
 
 echo "== unit tests (userspace)"
 make -s -C tests/unit run 2>&1 | tee "$art/unit.log"

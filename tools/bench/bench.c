@@ -1,0 +1,206 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * xenhv-bench: hypercall rates measured side by side in one boot, printed
+ * as calls/s and as ratios (rates on one machine drift by 5-10 % between
+ * runs, ratios measured in one run much less). Each row runs ROUNDS times,
+ * interleaved with the others, and the median is kept.
+ *
+ *   shim-xen       xen_version in the shim's kernel path
+ *   shim-hv        HvCallNotifyLongSpinWait in the shim's kernel path
+ *   kvm-hv         the same call in KVM's own Hyper-V code (VM not attached)
+ *   kvm-xen        xen_version in KVM's own Xen code (needs CONFIG_KVM_XEN)
+ *   shim-user      a Xen call the shim sends to userspace (KVM_EXIT_XEN)
+ *   native-hooked  an unknown hypercall on a VM that is not attached
+ *   native-stock   the same with the module unloaded (the hook's cost)
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "abi.h"
+#include "module.h"
+#include "xenhv.h"
+
+#define ROUNDS	5
+#define OS_ID	0x8100000000001234ull
+
+static uint64_t iters = 20000;
+
+static void guest_xen_loop(uint64_t n, uint64_t nr)
+{
+	while (n--)
+		guest_hypercall(nr, XENVER_version, 0, 0);
+	GUEST_DONE();
+}
+
+static void guest_hv_loop(uint64_t n)
+{
+	guest_wrmsr(HV_X64_MSR_GUEST_OS_ID, OS_ID);
+	guest_wrmsr(HV_X64_MSR_HYPERCALL, VM_SCRATCH_GPA | HV_X64_MSR_HYPERCALL_ENABLE);
+	while (n--)
+		guest_hv_hcall(HVCALL_NOTIFY_LONG_SPIN_WAIT | HV_HYPERCALL_FAST_BIT, 0, 0);
+	GUEST_DONE();
+}
+
+enum mode { SHIM_XEN, SHIM_HV, KVM_HV, KVM_XEN, SHIM_USER, NATIVE_HOOKED, NATIVE_STOCK, NR_MODES };
+
+static const char * const names[NR_MODES] = {
+	"shim-xen", "shim-hv", "kvm-hv", "kvm-xen", "shim-user", "native-hooked", "native-stock",
+};
+
+static double now(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec + t.tv_nsec / 1e9;
+}
+
+static void kvm_hv_setup(struct vcpu *vcpu)
+{
+	struct kvm_cpuid2 *base = kvm_supported_cpuid(), *hv, *all;
+	unsigned int i;
+	int kvm = kvm_open();
+
+	hv = calloc(1, sizeof(*hv) + 64 * sizeof(hv->entries[0]));
+	all = calloc(1, sizeof(*all) + 320 * sizeof(all->entries[0]));
+	hv->nent = 64;
+	if (ioctl(kvm, KVM_GET_SUPPORTED_HV_CPUID, hv))
+		TEST_FAIL("KVM_GET_SUPPORTED_HV_CPUID");
+	for (i = 0; i < base->nent; i++)
+		if ((base->entries[i].function & 0xffff0000) != 0x40000000)
+			all->entries[all->nent++] = base->entries[i];
+	for (i = 0; i < hv->nent; i++)
+		all->entries[all->nent++] = hv->entries[i];
+	vcpu_set_cpuid(vcpu, all);
+	free(base);
+	free(hv);
+	free(all);
+	close(kvm);
+}
+
+static int kvm_xen_setup(struct vm *vm)
+{
+	struct kvm_xen_hvm_config cfg = {
+		.flags = KVM_XEN_HVM_CONFIG_INTERCEPT_HCALL | KVM_XEN_HVM_CONFIG_EVTCHN_SEND,
+		.msr = 0x40000200,
+	};
+	struct kvm_xen_hvm_attr a = {
+		.type = KVM_XEN_ATTR_TYPE_XEN_VERSION, .u.xen_version = (4 << 16) | 16,
+	};
+
+	if (!(kvm_check_cap(KVM_CAP_XEN_HVM) & KVM_XEN_HVM_CONFIG_EVTCHN_SEND))
+		return -1;
+	if (ioctl(vm->fd, KVM_XEN_HVM_CONFIG, &cfg) || ioctl(vm->fd, KVM_XEN_HVM_SET_ATTR, &a))
+		TEST_FAIL("KVM Xen setup");
+	return 0;
+}
+
+/* One timed run; returns calls per second, or 0 if the mode is unavailable. */
+static double run_mode(enum mode m)
+{
+	struct vm *vm = vm_create(NULL);
+	struct vcpu *vcpu;
+	uint64_t exits = 0;
+	struct ucall uc;
+	double t0, t;
+
+	switch (m) {
+	case SHIM_HV:
+	case KVM_HV:
+		vcpu = vm_add_vcpu(vm, guest_hv_loop);
+		vcpu_set_args(vcpu, 1, iters);
+		if (m == SHIM_HV)
+			xenhv_attach_ok(vm, XENHV_ABI_HYPERV, 0);
+		else
+			kvm_hv_setup(vcpu);
+		break;
+	default:
+		vcpu = vm_add_vcpu(vm, guest_xen_loop);
+		vcpu_set_args(vcpu, 2, iters, m == SHIM_USER ? (uint64_t)__HYPERVISOR_console_io :
+			      (uint64_t)__HYPERVISOR_xen_version);
+		if (m == SHIM_XEN || m == SHIM_USER)
+			xenhv_attach_ok(vm, XENHV_ABI_XEN, 0);
+		if (m == KVM_XEN && kvm_xen_setup(vm)) {
+			vm_destroy(vm);
+			return 0;
+		}
+	}
+	t0 = now();
+	for (;;) {
+		vcpu_run(vcpu);
+		if (vcpu->run->exit_reason == KVM_EXIT_XEN) {
+			vcpu->run->xen.u.hcall.result = 0;
+			exits++;
+			continue;
+		}
+		if (vcpu_get_ucall(vcpu, &uc) == UCALL_DONE)
+			break;
+		if (uc.cmd == UCALL_ABORT)
+			report_guest_abort(vcpu, &uc);
+		TEST_FAIL("%s: unexpected exit %s", names[m], exit_reason_str(vcpu->run->exit_reason));
+	}
+	t = now() - t0;
+	if (m == SHIM_USER && exits != iters)
+		TEST_FAIL("shim-user: %lu userspace exits for %lu calls", exits, iters);
+	vm_destroy(vm);
+	return iters / t;
+}
+
+static int cmp(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+int main(int argc, char **argv)
+{
+	double r[NR_MODES][ROUNDS], med[NR_MODES];
+	int m, i, have_module = xenhv_module_loaded();
+
+	if (argc > 1)
+		iters = strtoull(argv[1], NULL, 0);
+	if (!have_module) {
+		fprintf(stderr, "xenhv-bench: the module must be loaded\n");
+		return 1;
+	}
+	for (i = 0; i < ROUNDS; i++) {
+		for (m = 0; m < NATIVE_STOCK; m++)
+			r[m][i] = run_mode(m);
+		/* The hook's cost: the same run with the module unloaded. */
+		if (xenhv_module_unload() == 0) {
+			r[NATIVE_STOCK][i] = run_mode(NATIVE_HOOKED);
+			if (xenhv_module_load(NULL))
+				TEST_FAIL("reloading the module failed");
+		} else {
+			r[NATIVE_STOCK][i] = 0;
+		}
+	}
+	printf("calls/s, median of %d interleaved rounds of %lu calls:\n", ROUNDS, iters);
+	for (m = 0; m < NR_MODES; m++) {
+		qsort(r[m], ROUNDS, sizeof(double), cmp);
+		med[m] = r[m][ROUNDS / 2];
+		if (med[m])
+			printf("  %-14s %9.0f  (min %.0f, max %.0f)\n", names[m], med[m], r[m][0],
+			       r[m][ROUNDS - 1]);
+		else
+			printf("  %-14s %9s\n", names[m], "n/a");
+	}
+	printf("ratios:\n");
+#define RATIO(a, b, what)						\
+	do {								\
+		if (med[a] && med[b])					\
+			printf("  %-44s %.2f\n", what, med[a] / med[b]); \
+	} while (0)
+	RATIO(SHIM_HV, KVM_HV, "shim-hv / kvm-hv (same call, KVM's own code)");
+	RATIO(SHIM_XEN, KVM_XEN, "shim-xen / kvm-xen (same call, KVM's own code)");
+	RATIO(SHIM_XEN, KVM_HV, "shim-xen / kvm-hv (in-kernel call vs KVM's)");
+	RATIO(SHIM_XEN, SHIM_USER, "shim-xen / shim-user (kernel vs userspace exit)");
+	RATIO(NATIVE_HOOKED, NATIVE_STOCK, "native-hooked / native-stock (hook cost)");
+	return 0;
+}
