@@ -49,8 +49,10 @@ $(CACHE)/kernels/%/stamp:
 deps:
 	scripts/deps.sh
 
-install: module
+install: module tool
 	$(MAKE) -C $(KDIR) M=$(OBJDIR) modules_install
+	install -D -m 0644 udev/60-xenhv-shim.rules $(DESTDIR)/etc/udev/rules.d/60-xenhv-shim.rules
+	$(MAKE) -C tools/xenhv install
 
 # sparse (C=2 checks every file) for each target kernel, then checkpatch.
 check: sparse style
@@ -90,5 +92,5 @@ clean:
 	rm -rf build
 	$(MAKE) -C selftests clean
 	$(MAKE) -C tests/unit clean
-	$(MAKE) -C tools/xenhv clean
+	$(MAKE) -C tools clean
 	-$(MAKE) -C $(KDIR) M=$(TOP) clean 2>/dev/null
