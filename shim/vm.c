@@ -51,6 +51,7 @@ struct xenhv_vm *xenhv_vm_lookup(struct kvm *kvm, const struct xenhv_abi **abi)
 
 	rcu_read_lock();
 	vm = find_locked(kvm);
+	/* Pairs with the release in xenhv_vm_attach(): the ABI state is set. */
 	*abi = vm ? smp_load_acquire(&vm->abi) : NULL;
 	rcu_read_unlock();
 	return *abi ? vm : NULL;

@@ -134,7 +134,6 @@ __asm__(
 uint64_t guest_user_kernel_rsp;
 static uint8_t guest_user_stack[8192] __attribute__((aligned(16)));
 
-uint64_t guest_run_user_asm(uint64_t (*fn)(uint64_t), uint64_t arg, uint64_t user_rsp);
 __asm__(
 "	.text\n"
 "	.globl guest_run_user_asm\n"
@@ -158,8 +157,6 @@ __asm__(
 "	pop %r15; pop %r14; pop %r13; pop %r12; pop %rbp; pop %rbx\n"
 "	ret\n"
 );
-
-extern char guest_user_return[];
 
 static void user_done_handler(struct ex_regs *regs)
 {

@@ -129,6 +129,11 @@ void guest_hypercall32(struct guest_regs32 *r);
  */
 uint64_t guest_run_user(uint64_t (*fn)(uint64_t), uint64_t arg);
 
+/* Internal: the assembly halves of the above and of the exception stubs. */
+uint64_t guest_run_user_asm(uint64_t (*fn)(uint64_t), uint64_t arg, uint64_t user_rsp);
+extern char guest_user_return[];
+extern char guest_ex_stubs[];
+
 /* Xen hypercall, 64-bit convention: nr in RAX, args RDI RSI RDX R10 R8 R9. */
 static inline uint64_t guest_xen_hcall(uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2,
 				       uint64_t a3, uint64_t a4, uint64_t a5)

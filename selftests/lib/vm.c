@@ -13,8 +13,6 @@
 
 #include "vm.h"
 
-extern char guest_ex_stubs[];
-
 #define X86_CR0_PE	(1ul << 0)
 #define X86_CR0_MP	(1ul << 1)
 #define X86_CR0_ET	(1ul << 4)

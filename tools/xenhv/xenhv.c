@@ -35,6 +35,8 @@
 #define SYS_pidfd_getfd 438
 #endif
 
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
 static const char *prog = "xenhv";
 
 static void __attribute__((noreturn, format(printf, 1, 2))) die(const char *fmt, ...)
@@ -76,9 +78,12 @@ static int open_dev(void)
 static const char *abi_name(unsigned int abi)
 {
 	switch (abi) {
-	case XENHV_ABI_NATIVE: return "native";
-	case XENHV_ABI_XEN: return "xen";
-	case XENHV_ABI_HYPERV: return "hyperv";
+	case XENHV_ABI_NATIVE:
+		return "native";
+	case XENHV_ABI_XEN:
+		return "xen";
+	case XENHV_ABI_HYPERV:
+		return "hyperv";
 	}
 	return "?";
 }
@@ -194,9 +199,15 @@ static int cmd_attach_detach(int argc, char **argv, int attach)
 
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (opt) {
-		case 'p': pid = parse_num(optarg, "pid"); break;
-		case 'f': want = parse_num(optarg, "fd"); break;
-		case 'c': at.flags |= XENHV_ATTACH_CPUID; break;
+		case 'p':
+			pid = parse_num(optarg, "pid");
+			break;
+		case 'f':
+			want = parse_num(optarg, "fd");
+			break;
+		case 'c':
+			at.flags |= XENHV_ATTACH_CPUID;
+			break;
 		case 'a':
 			if (!strcmp(optarg, "xen"))
 				at.abi = XENHV_ABI_XEN;
@@ -211,9 +222,14 @@ static int cmd_attach_detach(int argc, char **argv, int attach)
 				die("bad Xen version '%s' (MAJOR.MINOR)", optarg);
 			at.xen.version = (maj << 16) | min;
 			break;
-		case 'M': at.xen.hypercall_msr = parse_num(optarg, "MSR"); break;
-		case 'B': at.xen.cpuid_base = parse_num(optarg, "CPUID base"); break;
-		default: usage();
+		case 'M':
+			at.xen.hypercall_msr = parse_num(optarg, "MSR");
+			break;
+		case 'B':
+			at.xen.cpuid_base = parse_num(optarg, "CPUID base");
+			break;
+		default:
+			usage();
 		}
 	}
 	if (!pid || optind != argc || (attach && !at.abi))
@@ -264,15 +280,20 @@ static const char *op_name(unsigned int abi, unsigned int op, char *buf, size_t 
 	};
 
 	switch (op) {
-	case XENHV_OP_CALL_OTHER: return "(other call)";
-	case XENHV_OP_MSR_READ: return "(MSR read)";
-	case XENHV_OP_MSR_WRITE: return "(MSR write)";
-	case XENHV_OP_CPUID: return "(CPUID)";
-	case XENHV_OP_GUEST_FAULT: return "(guest fault)";
+	case XENHV_OP_CALL_OTHER:
+		return "(other call)";
+	case XENHV_OP_MSR_READ:
+		return "(MSR read)";
+	case XENHV_OP_MSR_WRITE:
+		return "(MSR write)";
+	case XENHV_OP_CPUID:
+		return "(CPUID)";
+	case XENHV_OP_GUEST_FAULT:
+		return "(guest fault)";
 	}
 	if (abi == XENHV_ABI_XEN && op < 64 && xen[op])
 		return xen[op];
-	if (abi == XENHV_ABI_HYPERV && op < sizeof(hv) / sizeof(hv[0]) && hv[op])
+	if (abi == XENHV_ABI_HYPERV && op < ARRAY_SIZE(hv) && hv[op])
 		return hv[op];
 	snprintf(buf, len, abi == XENHV_ABI_HYPERV && op >= 0xc0 ? "call 0x%x" : "call %u",
 		 abi == XENHV_ABI_HYPERV && op >= 0xc0 ? op - 0xc0 + 0x8000 : op);
