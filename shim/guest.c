@@ -59,3 +59,70 @@ void xenhv_hypercall_insn(u8 insn[3])
 	insn[1] = 0x01;
 	insn[2] = amd ? 0xd9 : 0xc1;	/* vmmcall : vmcall */
 }
+
+/* Opaque room for KVM's struct x86_exception (arch/x86/kvm/kvm_emulate.h). */
+struct xenhv_exception {
+	u64 room[8];
+};
+
+int xenhv_gva_read(struct kvm_vcpu *vcpu, gva_t gva, void *data, unsigned int len)
+{
+	struct xenhv_exception e;
+
+	return kvm_read_guest_virt(vcpu, gva, data, len, (struct x86_exception *)&e) ?
+	       -EFAULT : 0;
+}
+
+int xenhv_gva_write(struct kvm_vcpu *vcpu, gva_t gva, const void *data, unsigned int len)
+{
+	struct xenhv_exception e;
+
+	return kvm_write_guest_virt_system(vcpu, gva, (void *)data, len,
+					   (struct x86_exception *)&e) ? -EFAULT : 0;
+}
+
+gpa_t xenhv_gva_to_gpa(struct kvm_vcpu *vcpu, gva_t gva)
+{
+	struct xenhv_exception e;
+
+	return kvm_mmu_gva_to_gpa_write(vcpu, gva, (struct x86_exception *)&e);
+}
+
+int xenhv_gpage_pin(struct kvm_vcpu *vcpu, gpa_t gpa, struct xenhv_gpage *gp)
+{
+	unsigned long hva = kvm_vcpu_gfn_to_hva(vcpu, gpa_to_gfn(gpa));
+	struct page *page;
+	int ret;
+
+	if (kvm_is_error_hva(hva) || current->mm != vcpu->kvm->mm)
+		return -EFAULT;
+	ret = pin_user_pages_fast(hva, 1, FOLL_WRITE | FOLL_LONGTERM, &page);
+	if (ret != 1)
+		return ret < 0 ? ret : -EFAULT;
+	gp->page = page;
+	gp->va = page_address(page);
+	gp->gpa = gpa & PAGE_MASK;
+	return 0;
+}
+
+void xenhv_gpage_unpin(struct xenhv_gpage *gp)
+{
+	if (!gp->page)
+		return;
+	set_page_dirty_lock(gp->page);
+	unpin_user_page(gp->page);
+	gp->page = NULL;
+	gp->va = NULL;
+}
+
+bool xenhv_guest_has_lapic(struct kvm_vcpu *vcpu)
+{
+	return vcpu->arch.apic;
+}
+
+void xenhv_send_vector(struct kvm_vcpu *vcpu, u8 vector)
+{
+	/* Fixed delivery, physical destination: the vCPU's APIC ID. */
+	kvm_apic_send_ipi(vcpu->arch.apic, APIC_DM_FIXED | vector,
+			  (u32)vcpu->vcpu_id << 24);
+}

@@ -37,3 +37,33 @@ int xenhv_skip_insn(struct kvm_vcpu *vcpu);
 void xenhv_hypercall_insn(u8 insn[3]);
 
 #endif
+
+/*
+ * Guest virtual memory, read and written as the guest kernel would
+ * (the caller checked CPL 0). Returns 0 or -EFAULT; the guest gets no #PF.
+ */
+int xenhv_gva_read(struct kvm_vcpu *vcpu, gva_t gva, void *data, unsigned int len);
+int xenhv_gva_write(struct kvm_vcpu *vcpu, gva_t gva, const void *data, unsigned int len);
+/* Translate one guest virtual address; INVALID_GPA when unmapped. */
+gpa_t xenhv_gva_to_gpa(struct kvm_vcpu *vcpu, gva_t gva);
+
+/*
+ * A guest page the shim keeps mapped in the kernel so it can be updated
+ * from any context (timers, other vCPUs, the VMM's eventfds). It is pinned
+ * while registered; if the VMM later moves the guest's memory under it, the
+ * shim keeps writing the old page until the guest registers again.
+ */
+struct xenhv_gpage {
+	struct page *page;
+	void *va;
+	gpa_t gpa;
+};
+
+/* From the vCPU's own thread. Returns 0, -EFAULT (not guest RAM) or -ENOMEM. */
+int xenhv_gpage_pin(struct kvm_vcpu *vcpu, gpa_t gpa, struct xenhv_gpage *gp);
+/* Any context. */
+void xenhv_gpage_unpin(struct xenhv_gpage *gp);
+
+/* Deliver a fixed interrupt vector to a vCPU through its in-kernel LAPIC. */
+bool xenhv_guest_has_lapic(struct kvm_vcpu *vcpu);
+void xenhv_send_vector(struct kvm_vcpu *vcpu, u8 vector);

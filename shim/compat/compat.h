@@ -26,4 +26,24 @@
 #include <linux/unaligned.h>
 #endif
 
+/*
+ * KVM functions exported by kvm.ko but declared only in its private headers
+ * (arch/x86/kvm/lapic.h); modversions refuses to load on a mismatch.
+ */
+struct kvm_lapic;
+struct kvm_vcpu;
+struct x86_exception;
+void kvm_apic_send_ipi(struct kvm_lapic *apic, u32 icr_low, u32 icr_high);
+int kvm_read_guest_virt(struct kvm_vcpu *vcpu, unsigned long addr, void *val,
+			unsigned int bytes, struct x86_exception *exception);
+int kvm_write_guest_virt_system(struct kvm_vcpu *vcpu, unsigned long addr, void *val,
+				unsigned int bytes, struct x86_exception *exception);
+
+#include <linux/eventfd.h>
+#ifdef COMPAT_EVENTFD_SIGNAL_HAS_COUNT
+#define xenhv_eventfd_signal(ctx) eventfd_signal(ctx, 1)
+#else
+#define xenhv_eventfd_signal(ctx) eventfd_signal(ctx)
+#endif
+
 #endif /* XENHV_COMPAT_H */
