@@ -15,7 +15,8 @@
 #include "xenhv.h"
 
 #define XENHV_FEATURES	(XENHV_FEAT_CPUID_INTERCEPT | XENHV_FEAT_CPUID_ENTRIES | \
-			 XENHV_FEAT_USER_EXIT | XENHV_FEAT_DETACH_LIVE)
+			 XENHV_FEAT_USER_EXIT | XENHV_FEAT_DETACH_LIVE | \
+			 XENHV_FEAT_NO_USER_EXIT | XENHV_FEAT_XEN_PORTS)
 #define XENHV_MAX_CPUID	256
 
 static bool all_zero(const void *p, size_t len)
@@ -195,6 +196,46 @@ out:
 	return ret;
 }
 
+static long ioctl_xen_bind_port(void __user *argp)
+{
+	struct xenhv_xen_port b;
+	struct file *file;
+	struct kvm *kvm;
+	long ret;
+
+	if (copy_from_user(&b, argp, sizeof(b)))
+		return -EFAULT;
+	if ((b.flags & ~XENHV_PORT_FLAGS) || b.reserved0 ||
+	    !all_zero(b.reserved, sizeof(b.reserved)) ||
+	    !(b.flags & (XENHV_PORT_SEND_EVENTFD | XENHV_PORT_RAISE_EVENTFD)))
+		return -EINVAL;
+	kvm = vm_from_fd(b.vm_fd, &file);
+	if (IS_ERR(kvm))
+		return PTR_ERR(kvm);
+	ret = xenhv_vm_xen_port(kvm, &b, 0);
+	fput(file);
+	return ret;
+}
+
+static long ioctl_xen_raise_port(void __user *argp)
+{
+	struct xenhv_xen_raise r;
+	struct file *file;
+	struct kvm *kvm;
+	long ret;
+
+	if (copy_from_user(&r, argp, sizeof(r)))
+		return -EFAULT;
+	if (r.flags || r.reserved0 || !all_zero(r.reserved, sizeof(r.reserved)))
+		return -EINVAL;
+	kvm = vm_from_fd(r.vm_fd, &file);
+	if (IS_ERR(kvm))
+		return PTR_ERR(kvm);
+	ret = xenhv_vm_xen_port(kvm, NULL, r.port);
+	fput(file);
+	return ret;
+}
+
 static long xenhv_ioctl(struct file *f, unsigned int cmd, unsigned long arg)
 {
 	void __user *argp = (void __user *)arg;
@@ -212,6 +253,10 @@ static long xenhv_ioctl(struct file *f, unsigned int cmd, unsigned long arg)
 		return ioctl_list(argp);
 	case XENHV_GET_CPUID:
 		return ioctl_cpuid(argp);
+	case XENHV_XEN_BIND_PORT:
+		return ioctl_xen_bind_port(argp);
+	case XENHV_XEN_RAISE_PORT:
+		return ioctl_xen_raise_port(argp);
 	}
 	return -ENOTTY;
 }

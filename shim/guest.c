@@ -122,7 +122,13 @@ bool xenhv_guest_has_lapic(struct kvm_vcpu *vcpu)
 
 void xenhv_send_vector(struct kvm_vcpu *vcpu, u8 vector)
 {
-	/* Fixed delivery, physical destination: the vCPU's APIC ID. */
-	kvm_apic_send_ipi(vcpu->arch.apic, APIC_DM_FIXED | vector,
-			  (u32)vcpu->vcpu_id << 24);
+	u32 dest = vcpu->vcpu_id;
+
+	/*
+	 * Fixed delivery, physical destination: the vCPU's APIC ID, in the
+	 * ICR format of the APIC's mode (x2APIC: all of ICR high).
+	 */
+	if (!(vcpu->arch.apic_base & X2APIC_ENABLE))
+		dest <<= 24;
+	kvm_apic_send_ipi(vcpu->arch.apic, APIC_DM_FIXED | vector, dest);
 }

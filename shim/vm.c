@@ -70,6 +70,7 @@ void xenhv_vm_destroyed(struct kvm *kvm)
 	spin_unlock_irqrestore(&xenhv_vms_lock, flags);
 	if (!vm)
 		return;
+	xenhv_xen_abi.destroy(vm);
 	kfree_rcu(vm, rcu);
 	module_put(THIS_MODULE);
 }
@@ -165,9 +166,27 @@ long xenhv_vm_detach(struct kvm *kvm)
 	mutex_lock(&xenhv_vms_mutex);
 	vm = find_locked(kvm);
 	if (vm && vm->abi) {
+		const struct xenhv_abi *abi = vm->abi;
+
 		WRITE_ONCE(vm->abi, NULL);
+		if (abi->detach)
+			abi->detach(vm);
 		ret = 0;
 	}
+	mutex_unlock(&xenhv_vms_mutex);
+	return ret;
+}
+
+/* XENHV_XEN_BIND_PORT and XENHV_XEN_RAISE_PORT: VMs attached as Xen only. */
+long xenhv_vm_xen_port(struct kvm *kvm, const struct xenhv_xen_port *bind, u32 raise)
+{
+	struct xenhv_vm *vm;
+	long ret = -ENOENT;
+
+	mutex_lock(&xenhv_vms_mutex);
+	vm = find_locked(kvm);
+	if (vm && vm->abi == &xenhv_xen_abi)
+		ret = bind ? xenhv_xen_bind_port(vm, bind) : xenhv_xen_raise_port(vm, raise);
 	mutex_unlock(&xenhv_vms_mutex);
 	return ret;
 }

@@ -29,6 +29,8 @@ struct xenhv_vm;
  * @cpuid: fill @r (EAX..EDX) for a leaf in 0x40000000..0x4000ffff; @vcpu is
  *	NULL when the leaves are exported for KVM_SET_CPUID2.
  * @cpuid_range: the first and last leaf the ABI defines, for XENHV_GET_CPUID.
+ * @detach: stop what runs on its own (timers, VMM bindings); process context.
+ * @destroy: free everything; called when KVM destroys the VM, in atomic context.
  */
 struct xenhv_abi {
 	u32 id;
@@ -39,12 +41,17 @@ struct xenhv_abi {
 	int (*set_msr)(struct kvm_vcpu *vcpu, struct xenhv_vm *vm, struct msr_data *msr);
 	void (*cpuid)(struct xenhv_vm *vm, struct kvm_vcpu *vcpu, u32 leaf, u32 sub, u32 r[4]);
 	void (*cpuid_range)(struct xenhv_vm *vm, u32 *first, u32 *last);
+	void (*detach)(struct xenhv_vm *vm);
+	void (*destroy)(struct xenhv_vm *vm);
 };
 
 extern const struct xenhv_abi xenhv_xen_abi;
 extern const struct xenhv_abi xenhv_hv_abi;
 
+struct xen_vm;
+
 struct xenhv_xen_state {
+	struct xen_vm *x;		/* event, vCPU and time state */
 	u32 version;
 	u32 hypercall_msr;
 	u32 cpuid_base;
@@ -94,6 +101,11 @@ long xenhv_vm_detach(struct kvm *kvm);
 long xenhv_vm_stats(struct kvm *kvm, struct xenhv_vm_stats *st);
 long xenhv_vm_list(struct xenhv_vm_info *info, u32 *nr);
 long xenhv_vm_cpuid(struct kvm *kvm, struct kvm_cpuid_entry2 *e, u32 *nent);
+long xenhv_vm_xen_port(struct kvm *kvm, const struct xenhv_xen_port *bind, u32 raise);
+
+/* xen2hv/xen.c: the VMM's side of event channel ports. */
+int xenhv_xen_bind_port(struct xenhv_vm *vm, const struct xenhv_xen_port *p);
+int xenhv_xen_raise_port(struct xenhv_vm *vm, u32 port);
 
 /* @op is an index of struct xenhv_vm_stats.ops (the front end maps it). */
 static inline void xenhv_count(struct xenhv_vm *vm, u32 op, enum xenhv_stat what)

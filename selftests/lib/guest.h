@@ -11,6 +11,8 @@
 
 #define UCALL_PORT	0x1000
 
+#define READ_ONCE(x)	(*(const volatile typeof(x) *)&(x))
+
 enum {
 	UCALL_NONE,
 	UCALL_SYNC,
@@ -104,8 +106,6 @@ static inline uint64_t guest_hypercall(uint64_t nr, uint64_t a0, uint64_t a1,
 void *guest_memset(void *s, int c, uint64_t n);
 void *guest_memcpy(void *d, const void *s, uint64_t n);
 
-#endif
-
 /* GDT selectors set up by the VM builder (lib/vm.c). */
 #define GUEST_KERNEL_CS		0x08
 #define GUEST_KERNEL_DS		0x10
@@ -192,3 +192,5 @@ static inline uint64_t guest_xen_hcall_page(void *entry, uint64_t a0, uint64_t a
 extern volatile uint64_t guest_faults;
 extern volatile uint64_t guest_fault_vector;
 void guest_catch(int vector, int insn_len);
+
+#endif

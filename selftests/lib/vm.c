@@ -386,7 +386,7 @@ void report_guest_abort(struct vcpu *vcpu, const struct ucall *uc)
 	char msg[256];
 
 	snprintf(msg, sizeof(msg), uc->fmt ? uc->fmt : "guest abort",
-		 uc->args[0], uc->args[1], uc->args[2]);
+		 uc->args[0], uc->args[1], uc->args[2], uc->args[3], uc->args[4]);
 	TEST_FAIL("vCPU %d: %s:%lu: %s", vcpu->id, uc->file, uc->line, msg);
 }
 

@@ -6,9 +6,55 @@
 #ifndef XENHV_CORE_H
 #define XENHV_CORE_H
 
+#include <linux/hrtimer.h>
 #include <linux/kvm_host.h>
 
 /* Give up the physical CPU, preferably to a vCPU of the same VM. */
 void xenhv_core_yield(struct kvm_vcpu *vcpu);
+
+/*
+ * Block the calling vCPU (in its hypercall) until xenhv_core_unblock(), an
+ * interrupt for it, or a signal for its thread. Spurious returns happen.
+ */
+void xenhv_core_block(struct kvm_vcpu *vcpu);
+/* Any context. */
+void xenhv_core_unblock(struct kvm_vcpu *vcpu);
+
+/*
+ * The VM's clock: guest "system time" counts nanoseconds from attach. One
+ * reference instant (host TSC, host monotonic and real time) serves every
+ * vCPU, so the time each vCPU computes from its TSC agrees across vCPUs;
+ * the same scale feeds Xen's pvclock and Hyper-V's reference TSC page.
+ */
+struct xenhv_clock {
+	u64 ref_ns;		/* host CLOCK_MONOTONIC at guest time 0 */
+	u64 ref_tsc;		/* host TSC at the same instant */
+	u64 wall_ns;		/* CLOCK_REALTIME at guest time 0 */
+};
+
+struct xenhv_tsc_scale {
+	u64 tsc_timestamp;	/* guest TSC at guest time @system_time */
+	u64 system_time;
+	u32 mul;		/* ns = ((tsc - tsc_timestamp) << shift) * mul >> 32 */
+	s8 shift;
+};
+
+void xenhv_clock_init(struct xenhv_clock *c);
+u64 xenhv_clock_now(const struct xenhv_clock *c);
+/* Host CLOCK_MONOTONIC deadline of a guest time. */
+ktime_t xenhv_clock_deadline(const struct xenhv_clock *c, u64 guest_ns);
+void xenhv_clock_scale(const struct xenhv_clock *c, struct kvm_vcpu *vcpu,
+		       struct xenhv_tsc_scale *s);
+
+/* One-shot or periodic timers whose expiry runs in hard interrupt context. */
+struct xenhv_timer {
+	struct hrtimer hrt;
+	u64 period_ns;
+	void (*expired)(struct xenhv_timer *t);
+};
+
+void xenhv_timer_init(struct xenhv_timer *t, void (*expired)(struct xenhv_timer *t));
+void xenhv_timer_start(struct xenhv_timer *t, ktime_t deadline, u64 period_ns);
+void xenhv_timer_stop(struct xenhv_timer *t);
 
 #endif

@@ -3,10 +3,26 @@
  * Scheduling operations: Xen's SCHEDOP_yield and Hyper-V's
  * HvCallNotifyLongSpinWait both mean "this vCPU spins on a lock held by
  * another vCPU": boost a preempted sibling, as KVM does on PAUSE exits.
+ * Blocking (SCHEDOP_poll, SCHEDOP_block, Hyper-V's guest idle) goes through
+ * KVM's own halt, so halt polling, signals and interrupts behave as for HLT.
  */
 #include "core.h"
 
 void xenhv_core_yield(struct kvm_vcpu *vcpu)
 {
 	kvm_vcpu_on_spin(vcpu, true);
+}
+
+void xenhv_core_block(struct kvm_vcpu *vcpu)
+{
+	vcpu->arch.mp_state = KVM_MP_STATE_HALTED;
+	kvm_vcpu_halt(vcpu);
+	vcpu->arch.mp_state = KVM_MP_STATE_RUNNABLE;
+}
+
+/* KVM's run loop clears KVM_REQ_UNBLOCK, so a stale request is harmless. */
+void xenhv_core_unblock(struct kvm_vcpu *vcpu)
+{
+	kvm_make_request(KVM_REQ_UNBLOCK, vcpu);
+	kvm_vcpu_kick(vcpu);
 }

@@ -3,29 +3,34 @@
  * xen2hv: the Xen HVM guest ABI. Decodes Xen hypercalls (64-bit: RAX, RDI,
  * RSI, RDX, R10, R8, R9; 32-bit: EAX, EBX, ECX, EDX, ESI, EDI, EBP), the
  * hypercall-page MSR and the Xen CPUID leaves, and maps each call onto a
- * core operation (Documentation/xen2hv.rst has the table). Calls the shim
- * does not carry out go to the VMM as KVM_EXIT_XEN, in KVM's own layout.
+ * core operation; xen_dispatch() below is the mapping table
+ * (Documentation/xen2hv.rst describes it). Calls the shim does not carry
+ * out go to the VMM as KVM_EXIT_XEN, in KVM's own layout.
+ *
+ * Structure layouts are the 64-bit ones; 32-bit callers get the 32-bit
+ * register convention and, for the calls whose layout differs (sched_poll,
+ * the area registrations, add_to_physmap), the 32-bit layout.
  */
 #include <linux/kvm_host.h>
+#include <linux/slab.h>
+#include <linux/vmalloc.h>
 #include <xen/interface/xen.h>
+#include <asm/xen/cpuid.h>
 #include <xen/interface/version.h>
+#include <xen/interface/features.h>
+#include <xen/interface/memory.h>
+#include <xen/interface/hvm/hvm_op.h>
+#include <xen/interface/hvm/params.h>
 
-#include "xenhv.h"
-#include "guest.h"
+#include "xen.h"
 
 #define XEN_DEFAULT_VERSION	((4 << 16) | 16)
 #define XEN_DEFAULT_MSR		0x40000000
 #define XEN_CPUID_SIGNATURE	"XenVMMXenVMM"
 #define XEN_CPUID_LEAVES	5	/* base + 0 .. base + 4 */
-
-/*
- * Xen's error numbers (xen/include/public/errno.h), which the kernel's Xen
- * headers do not carry; results are -XEN_E*.
- */
-#define XEN_EPERM		1
-#define XEN_EFAULT		14
-#define XEN_EINVAL		22
-#define XEN_ENOSYS		38
+#define HVMOP_flush_tlbs	5	/* Xen's public hvm_op.h */
+#define HVM_CALLBACK_TYPE_VECTOR 2	/* HVM_PARAM_CALLBACK_IRQ bits 63:56 */
+#define XEN_MEMOP_CMD_MASK	0x3f	/* Xen's MEMOP_CMD_MASK: bits above are a cursor */
 
 struct xen_call {
 	u64 nr;
@@ -40,11 +45,28 @@ static u32 xen_op(u64 nr)
 	return nr < 64 ? nr : XENHV_OP_CALL_OTHER;
 }
 
+static void xen_vm_free_pages(struct xen_vm *x)
+{
+	u32 i;
+
+	for (i = 0; i < x->nr_vcpus; i++) {
+		struct xen_vcpu *xv = x->vcpus[i];
+
+		if (!xv)
+			continue;
+		xen_vcpu_teardown(xv);
+		xenhv_gpage_unpin(&xv->vi_page);
+		kfree(xv);
+	}
+	xenhv_gpage_unpin(&x->shinfo);
+}
+
 static int xen_attach(struct xenhv_vm *vm, const struct xenhv_attach *at)
 {
 	const struct xenhv_xen_config *c = &at->xen;
 	u32 base = c->cpuid_base ? c->cpuid_base : 0x40000000;
 	u32 msr = c->hypercall_msr ? c->hypercall_msr : XEN_DEFAULT_MSR;
+	struct xen_vm *x = vm->xen.x;
 
 	if (c->reserved0 || memchr_inv(c->reserved, 0, sizeof(c->reserved)))
 		return -EINVAL;
@@ -53,12 +75,65 @@ static int xen_attach(struct xenhv_vm *vm, const struct xenhv_attach *at)
 	/* The page MSR must be in the hypervisor-reserved MSR range. */
 	if (msr < 0x40000000 || msr > 0x4fffffff)
 		return -EINVAL;
+	if (!x) {
+		x = vzalloc(sizeof(*x));
+		if (!x)
+			return -ENOMEM;
+		x->nr_vcpus = min_t(u32, vm->kvm->max_vcpus, KVM_MAX_VCPUS);
+		x->vcpus = kcalloc(x->nr_vcpus, sizeof(*x->vcpus), GFP_KERNEL_ACCOUNT);
+		if (!x->vcpus) {
+			vfree(x);
+			return -ENOMEM;
+		}
+		x->vm = vm;
+		raw_spin_lock_init(&x->lock);
+		mutex_init(&x->ops_lock);
+		INIT_LIST_HEAD(&x->raises);
+		xenhv_clock_init(&x->clock);
+	}
 	vm->xen = (struct xenhv_xen_state) {
+		.x = x,
 		.version = c->version ? c->version : XEN_DEFAULT_VERSION,
 		.hypercall_msr = msr,
 		.cpuid_base = base,
 	};
 	return 0;
+}
+
+/* Detached: nothing may keep running for the VM; its pages stay pinned. */
+static void xen_detach(struct xenhv_vm *vm)
+{
+	struct xen_vm *x = vm->xen.x;
+	u32 i;
+
+	if (!x)
+		return;
+	mutex_lock(&x->ops_lock);
+	xen_evtchn_teardown(x);
+	mutex_unlock(&x->ops_lock);
+	for (i = 0; i < x->nr_vcpus; i++) {
+		struct xen_vcpu *xv = xen_vcpu_find(x, i);
+
+		if (xv) {
+			xen_vcpu_teardown(xv);
+			if (READ_ONCE(xv->poll_port))
+				xenhv_core_unblock(kvm_get_vcpu(vm->kvm, i));
+		}
+	}
+}
+
+/* KVM destroys the VM: atomic context, no vCPU runs. */
+static void xen_destroy(struct xenhv_vm *vm)
+{
+	struct xen_vm *x = vm->xen.x;
+
+	if (!x)
+		return;
+	xen_evtchn_teardown(x);
+	xen_vm_free_pages(x);
+	kfree(x->vcpus);
+	vm->xen.x = NULL;
+	kvfree_rcu(x, rcu);
 }
 
 static void xen_cpuid_range(struct xenhv_vm *vm, u32 *first, u32 *last)
@@ -86,8 +161,17 @@ static void xen_cpuid(struct xenhv_vm *vm, struct kvm_vcpu *vcpu, u32 leaf, u32 
 		r[0] = 1;			/* hypercall pages */
 		r[1] = vm->xen.hypercall_msr;
 		break;
+	case 4:
+		/* Per-vCPU upcall vectors need the in-kernel LAPIC. */
+		if (!vcpu || xenhv_guest_has_lapic(vcpu))
+			r[0] |= XEN_HVM_CPUID_UPCALL_VECTOR;
+		if (vcpu) {
+			r[0] |= XEN_HVM_CPUID_VCPU_ID_PRESENT;
+			r[1] = vcpu->vcpu_idx;
+		}
+		break;
 	}
-	/* base + 3 (time) and base + 4 (HVM features): nothing offered yet. */
+	/* base + 3 (TSC mode): zero, the default mode. */
 }
 
 /*
@@ -203,11 +287,259 @@ static int xen_exit_to_user(struct kvm_vcpu *vcpu, const struct xen_call *c)
 	return 0;
 }
 
-static long xen_version(struct xenhv_vm *vm, const struct xen_call *c, bool *handled)
+static int copy_out(struct kvm_vcpu *vcpu, u64 gva, const void *data, unsigned int len)
 {
+	return xenhv_gva_write(vcpu, gva, data, len) ? -XEN_EFAULT : 0;
+}
+
+/* The features the shim implements for an HVM guest. */
+static u32 xen_features(void)
+{
+	return BIT(XENFEAT_auto_translated_physmap) | BIT(XENFEAT_hvm_callback_vector) |
+	       BIT(XENFEAT_hvm_safe_pvclock);
+}
+
+static long xen_version(struct kvm_vcpu *vcpu, struct xenhv_vm *vm, const struct xen_call *c)
+{
+	u64 arg = c->args[1];
+
 	switch (c->args[0]) {
 	case XENVER_version:
 		return vm->xen.version;
+	case XENVER_extraversion: {
+		struct xen_extraversion e = { .extraversion = ".0-xenhv" };
+
+		return copy_out(vcpu, arg, &e, sizeof(e));
+	}
+	case XENVER_compile_info: {
+		struct xen_compile_info i = {
+			.compiler = "xenhv_shim", .compile_by = "xenhv",
+			.compile_domain = "kvm", .compile_date = "",
+		};
+
+		return copy_out(vcpu, arg, &i, sizeof(i));
+	}
+	case XENVER_capabilities: {
+		static const char caps[] = "hvm-3.0-x86_64 hvm-3.0-x86_32 hvm-3.0-x86_32p";
+
+		return copy_out(vcpu, arg, caps, sizeof(caps));
+	}
+	case XENVER_changeset: {
+		struct xen_changeset_info ch = { .info = "xenhv_shim" };
+
+		return copy_out(vcpu, arg, &ch, sizeof(ch));
+	}
+	case XENVER_platform_parameters: {
+		/* HVM guests have no hypervisor hole in their address space. */
+		u64 virt_start = 0;
+
+		return copy_out(vcpu, arg, &virt_start, c->longmode ? 8 : 4);
+	}
+	case XENVER_get_features: {
+		struct xen_feature_info fi;
+
+		if (xenhv_gva_read(vcpu, arg, &fi, sizeof(fi)))
+			return -XEN_EFAULT;
+		fi.submap = fi.submap_idx == 0 ? xen_features() : 0;
+		return copy_out(vcpu, arg, &fi, sizeof(fi));
+	}
+	case XENVER_pagesize:
+		return PAGE_SIZE;
+	case XENVER_guest_handle: {
+		u8 handle[16] = {};
+
+		return copy_out(vcpu, arg, handle, sizeof(handle));
+	}
+	}
+	return -XEN_ENOSYS;
+}
+
+/* shared_info at a guest frame: pinned, its wallclock and time written. */
+static long map_shared_info(struct kvm_vcpu *vcpu, struct xen_vm *x, u64 gpfn)
+{
+	struct xenhv_gpage gp = {}, old;
+	unsigned long flags;
+	unsigned long i;
+
+	if (gpfn >> (52 - PAGE_SHIFT) || xenhv_gpage_pin(vcpu, gpfn << PAGE_SHIFT, &gp))
+		return -XEN_EINVAL;
+	mutex_lock(&x->ops_lock);
+	raw_spin_lock_irqsave(&x->lock, flags);
+	old = x->shinfo;
+	x->shinfo = gp;
+	raw_spin_unlock_irqrestore(&x->lock, flags);
+	xenhv_gpage_unpin(&old);
+	xen_write_wallclock(x);
+	mutex_unlock(&x->ops_lock);
+	for (i = 0; i < MAX_VIRT_CPUS; i++) {
+		struct kvm_vcpu *v = kvm_get_vcpu(vcpu->kvm, i);
+
+		if (v)
+			xen_write_time(x, v);
+	}
+	return 0;
+}
+
+static long add_to_physmap(struct kvm_vcpu *vcpu, struct xen_vm *x, bool longmode, u64 arg,
+			   bool *handled)
+{
+	u64 idx, gpfn;
+	u16 domid;
+	u32 space;
+	u8 raw[24];
+
+	if (xenhv_gva_read(vcpu, arg, raw, longmode ? 24 : 16))
+		return -XEN_EFAULT;
+	domid = get_unaligned((u16 *)raw);
+	space = get_unaligned((u32 *)(raw + 4));
+	if (longmode) {
+		idx = get_unaligned((u64 *)(raw + 8));
+		gpfn = get_unaligned((u64 *)(raw + 16));
+	} else {
+		idx = get_unaligned((u32 *)(raw + 8));
+		gpfn = get_unaligned((u32 *)(raw + 12));
+	}
+	if (space != XENMAPSPACE_shared_info) {
+		*handled = false;	/* grant tables and guest frames: the VMM */
+		return 0;
+	}
+	if (domid != DOMID_SELF)
+		return -XEN_ESRCH;
+	if (idx)
+		return -XEN_EINVAL;
+	return map_shared_info(vcpu, x, gpfn);
+}
+
+static long memory_op(struct kvm_vcpu *vcpu, struct xen_vm *x, const struct xen_call *c,
+		      bool *handled)
+{
+	switch (c->args[0] & XEN_MEMOP_CMD_MASK) {
+	case XENMEM_add_to_physmap:
+		return add_to_physmap(vcpu, x, c->longmode, c->args[1], handled);
+	}
+	*handled = false;
+	return 0;
+}
+
+static bool hvm_param_vmm_owned(u32 index)
+{
+	return index == HVM_PARAM_STORE_PFN || index == HVM_PARAM_STORE_EVTCHN ||
+	       index == HVM_PARAM_CONSOLE_PFN || index == HVM_PARAM_CONSOLE_EVTCHN;
+}
+
+static long hvm_param(struct kvm_vcpu *vcpu, struct xen_vm *x, bool set, u64 arg,
+		      bool no_user, bool *handled)
+{
+	struct xen_hvm_param p;
+
+	if (xenhv_gva_read(vcpu, arg, &p, sizeof(p)))
+		return -XEN_EFAULT;
+	if (p.domid != DOMID_SELF)
+		return -XEN_ESRCH;
+	if (p.index >= HVM_NR_PARAMS || p.index >= ARRAY_SIZE(x->params))
+		return -XEN_EINVAL;
+	if (hvm_param_vmm_owned(p.index) && !no_user) {
+		*handled = false;	/* xenstore and console belong to the VMM */
+		return 0;
+	}
+	if (set) {
+		/*
+		 * A global vector callback is injected by Xen without LAPIC
+		 * state, which a LAPIC cannot emulate: guests use per-vCPU
+		 * upcall vectors (HVMOP_set_evtchn_upcall_vector) instead.
+		 */
+		if (p.index == HVM_PARAM_CALLBACK_IRQ &&
+		    (p.value >> 56) == HVM_CALLBACK_TYPE_VECTOR)
+			return -XEN_EINVAL;
+		WRITE_ONCE(x->params[p.index], p.value);
+		return 0;
+	}
+	p.value = READ_ONCE(x->params[p.index]);
+	return copy_out(vcpu, arg, &p, sizeof(p));
+}
+
+static long set_upcall_vector(struct kvm_vcpu *vcpu, struct xen_vm *x, u64 arg)
+{
+	struct xen_hvm_evtchn_upcall_vector u;
+	struct xen_vcpu *xv;
+	struct kvm_vcpu *target;
+
+	if (xenhv_gva_read(vcpu, arg, &u, sizeof(u)))
+		return -XEN_EFAULT;
+	if (u.vector < 0x10)
+		return -XEN_EINVAL;
+	if (u.vcpu >= atomic_read(&vcpu->kvm->online_vcpus))
+		return -XEN_ENOENT;
+	target = kvm_get_vcpu(vcpu->kvm, u.vcpu);
+	if (!xenhv_guest_has_lapic(target))
+		return -XEN_EINVAL;
+	mutex_lock(&x->ops_lock);
+	xv = xen_vcpu_get(x, target);
+	if (xv)
+		WRITE_ONCE(xv->upcall_vector, u.vector);
+	mutex_unlock(&x->ops_lock);
+	if (!xv)
+		return -XEN_ENOENT;
+	xen_evtchn_kick_upcall(x, u.vcpu);
+	return 0;
+}
+
+static long hvm_op(struct kvm_vcpu *vcpu, struct xenhv_vm *vm, struct xen_vm *x,
+		   const struct xen_call *c, bool *handled)
+{
+	bool no_user = vm->flags & XENHV_ATTACH_NO_USER_EXIT;
+
+	switch (c->args[0]) {
+	case HVMOP_set_param:
+	case HVMOP_get_param:
+		return hvm_param(vcpu, x, c->args[0] == HVMOP_set_param, c->args[1], no_user,
+				 handled);
+	case HVMOP_set_evtchn_upcall_vector:
+		return set_upcall_vector(vcpu, x, c->args[1]);
+	case HVMOP_flush_tlbs:
+		/* Every vCPU's TLB, as Hyper-V's all-processors flush. */
+		if (c->args[1])
+			return -XEN_EINVAL;
+		kvm_flush_remote_tlbs(vcpu->kvm);
+		return 0;
+	case HVMOP_pagetable_dying: {
+		struct xen_hvm_pagetable_dying d;
+
+		/* A hint for shadow paging; with hardware paging there is nothing to do. */
+		if (xenhv_gva_read(vcpu, c->args[1], &d, sizeof(d)))
+			return -XEN_EFAULT;
+		return d.domid == DOMID_SELF ? 0 : -XEN_ESRCH;
+	}
+	}
+	*handled = false;
+	return 0;
+}
+
+/*
+ * The mapping table: each Xen call onto its core operation. Returns the
+ * guest's result; *handled false sends the call to the VMM.
+ */
+static long xen_dispatch(struct kvm_vcpu *vcpu, struct xenhv_vm *vm, const struct xen_call *c,
+			 bool *handled)
+{
+	struct xen_vm *x = vm->xen.x;
+
+	switch (c->nr) {
+	case __HYPERVISOR_xen_version:
+		return xen_version(vcpu, vm, c);
+	case __HYPERVISOR_memory_op:
+		return memory_op(vcpu, x, c, handled);
+	case __HYPERVISOR_hvm_op:
+		return hvm_op(vcpu, vm, x, c, handled);
+	case __HYPERVISOR_vcpu_op:
+		return xen_vcpu_op(vcpu, x, c->args[0], c->args[1], c->args[2], handled);
+	case __HYPERVISOR_event_channel_op:
+		return xen_evtchn_op(vcpu, x, c->args[0], c->args[1], handled);
+	case __HYPERVISOR_sched_op:
+		return xen_sched_op(vcpu, x, c->longmode, c->args[0], c->args[1], handled);
+	case __HYPERVISOR_set_timer_op:
+		return xen_set_timer_op(vcpu, x, c->longmode ? c->args[0] :
+					c->args[0] | c->args[1] << 32);
 	}
 	*handled = false;
 	return 0;
@@ -217,7 +549,7 @@ static int xen_hypercall(struct kvm_vcpu *vcpu, struct xenhv_vm *vm)
 {
 	bool handled = true;
 	struct xen_call c;
-	long ret = -XEN_ENOSYS;
+	long ret;
 
 	xen_decode(vcpu, &c);
 	if (c.cpl > 0) {
@@ -225,20 +557,27 @@ static int xen_hypercall(struct kvm_vcpu *vcpu, struct xenhv_vm *vm)
 		ret = -XEN_EPERM;
 		goto done;
 	}
-	switch (c.nr) {
-	case __HYPERVISOR_xen_version:
-		ret = xen_version(vm, &c, &handled);
-		break;
-	default:
-		handled = false;
-	}
+	ret = xen_dispatch(vcpu, vm, &c, &handled);
 	if (!handled) {
-		xenhv_count(vm, xen_op(c.nr), XENHV_STAT_USER);
-		return xen_exit_to_user(vcpu, &c);
+		if (!(vm->flags & XENHV_ATTACH_NO_USER_EXIT)) {
+			xenhv_count(vm, xen_op(c.nr), XENHV_STAT_USER);
+			return xen_exit_to_user(vcpu, &c);
+		}
+		ret = -XEN_ENOSYS;	/* no VMM behind it: as a Xen without the call */
 	}
 done:
 	xenhv_count(vm, xen_op(c.nr), ret < 0 ? XENHV_STAT_ERROR : XENHV_STAT_KERNEL);
 	return xen_complete(vcpu, c.longmode, ret);
+}
+
+int xenhv_xen_bind_port(struct xenhv_vm *vm, const struct xenhv_xen_port *p)
+{
+	return xen_evtchn_bind_eventfd(vm->xen.x, p);
+}
+
+int xenhv_xen_raise_port(struct xenhv_vm *vm, u32 port)
+{
+	return xen_evtchn_raise(vm->xen.x, port);
 }
 
 const struct xenhv_abi xenhv_xen_abi = {
@@ -250,4 +589,6 @@ const struct xenhv_abi xenhv_xen_abi = {
 	.set_msr = xen_set_msr,
 	.cpuid = xen_cpuid,
 	.cpuid_range = xen_cpuid_range,
+	.detach = xen_detach,
+	.destroy = xen_destroy,
 };

@@ -4,14 +4,16 @@
  * it, and show what /dev/xenhv_shim knows.
  *
  *   xenhv version
- *   xenhv attach --pid PID --abi xen|hyperv [--cpuid] [--fd N]
+ *   xenhv attach --pid PID --abi xen|hyperv [--cpuid] [--no-user-exits] [--fd N]
  *                [--xen-version MAJOR.MINOR] [--xen-msr MSR] [--xen-cpuid-base BASE]
  *   xenhv detach --pid PID [--fd N]
  *   xenhv status [--ops]
  *
  * The VM is found among the process's file descriptors ("anon_inode:kvm-vm")
  * and duplicated with pidfd_getfd(), which needs ptrace access to the process.
- * A VMM started paused (QEMU's -S) can so be given an ABI before it runs.
+ * A VMM started paused (QEMU's -S) can so be given an ABI before it runs;
+ * --no-user-exits is for VMMs that do not handle KVM_EXIT_XEN/HYPERV (the
+ * calls they would get fail in the guest's ABI instead).
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -55,7 +57,7 @@ static void usage(void)
 {
 	fprintf(stderr,
 		"usage: xenhv version\n"
-		"       xenhv attach --pid PID --abi xen|hyperv [--cpuid] [--fd N]\n"
+		"       xenhv attach --pid PID --abi xen|hyperv [--cpuid] [--no-user-exits] [--fd N]\n"
 		"                    [--xen-version MAJOR.MINOR] [--xen-msr MSR] [--xen-cpuid-base BASE]\n"
 		"       xenhv detach --pid PID [--fd N]\n"
 		"       xenhv status [--ops]\n");
@@ -188,6 +190,7 @@ static int cmd_attach_detach(int argc, char **argv, int attach)
 		{ "abi", required_argument, NULL, 'a' },
 		{ "fd", required_argument, NULL, 'f' },
 		{ "cpuid", no_argument, NULL, 'c' },
+		{ "no-user-exits", no_argument, NULL, 'n' },
 		{ "xen-version", required_argument, NULL, 'V' },
 		{ "xen-msr", required_argument, NULL, 'M' },
 		{ "xen-cpuid-base", required_argument, NULL, 'B' },
@@ -207,6 +210,9 @@ static int cmd_attach_detach(int argc, char **argv, int attach)
 			break;
 		case 'c':
 			at.flags |= XENHV_ATTACH_CPUID;
+			break;
+		case 'n':
+			at.flags |= XENHV_ATTACH_NO_USER_EXIT;
 			break;
 		case 'a':
 			if (!strcmp(optarg, "xen"))

@@ -26,6 +26,8 @@
 #define XENHV_FEAT_CPUID_ENTRIES	(1ULL << 1)	/* XENHV_GET_CPUID */
 #define XENHV_FEAT_USER_EXIT		(1ULL << 2)	/* KVM_EXIT_XEN/HYPERV exits */
 #define XENHV_FEAT_DETACH_LIVE		(1ULL << 3)	/* detach while vCPUs run */
+#define XENHV_FEAT_NO_USER_EXIT		(1ULL << 4)	/* XENHV_ATTACH_NO_USER_EXIT */
+#define XENHV_FEAT_XEN_PORTS		(1ULL << 5)	/* XENHV_XEN_BIND/RAISE_PORT */
 
 /**
  * struct xenhv_version - XENHV_GET_VERSION
@@ -61,7 +63,8 @@ struct xenhv_hv_config {
 
 /* xenhv_attach.flags */
 #define XENHV_ATTACH_CPUID	(1U << 0)	/* answer guest CPUID 0x40000000..0x4000ffff */
-#define XENHV_ATTACH_FLAGS	(XENHV_ATTACH_CPUID)
+#define XENHV_ATTACH_NO_USER_EXIT (1U << 1)	/* the VMM does not handle KVM_EXIT_XEN/HYPERV */
+#define XENHV_ATTACH_FLAGS	(XENHV_ATTACH_CPUID | XENHV_ATTACH_NO_USER_EXIT)
 
 /**
  * struct xenhv_attach - XENHV_ATTACH_VM
@@ -197,11 +200,57 @@ struct xenhv_cpuid {
 	__u64 reserved[2];
 };
 
+/* xenhv_xen_port.flags */
+#define XENHV_PORT_SEND_EVENTFD	(1U << 0)	/* guest sends on @port signal @send_fd */
+#define XENHV_PORT_RAISE_EVENTFD (1U << 1)	/* signalling @raise_fd raises @port */
+#define XENHV_PORT_UNBIND	(1U << 2)	/* remove the bindings the other flags name */
+#define XENHV_PORT_FLAGS	(XENHV_PORT_SEND_EVENTFD | XENHV_PORT_RAISE_EVENTFD | \
+				 XENHV_PORT_UNBIND)
+
+/**
+ * struct xenhv_xen_port - XENHV_XEN_BIND_PORT
+ * @vm_fd: a KVM VM attached with XENHV_ABI_XEN.
+ * @flags: XENHV_PORT_*; at least one of SEND_EVENTFD and RAISE_EVENTFD.
+ * @port: a guest event channel port (1 .. 4095), usually one the guest
+ *	allocated with EVTCHNOP_alloc_unbound for a backend in the VMM.
+ * @send_fd: an eventfd (SEND_EVENTFD without UNBIND), else -1.
+ * @raise_fd: an eventfd (RAISE_EVENTFD without UNBIND), else -1.
+ * @reserved0: must be 0.
+ * @reserved: must be 0.
+ */
+struct xenhv_xen_port {
+	__s32 vm_fd;
+	__u32 flags;
+	__u32 port;
+	__s32 send_fd;
+	__s32 raise_fd;
+	__u32 reserved0;
+	__u64 reserved[3];
+};
+
+/**
+ * struct xenhv_xen_raise - XENHV_XEN_RAISE_PORT
+ * @vm_fd: a KVM VM attached with XENHV_ABI_XEN.
+ * @port: the port to set pending (1 .. 4095).
+ * @flags: must be 0.
+ * @reserved0: must be 0.
+ * @reserved: must be 0.
+ */
+struct xenhv_xen_raise {
+	__s32 vm_fd;
+	__u32 port;
+	__u32 flags;
+	__u32 reserved0;
+	__u64 reserved[2];
+};
+
 #define XENHV_GET_VERSION	_IOWR(XENHV_IOCTL_TYPE, 0x00, struct xenhv_version)
 #define XENHV_ATTACH_VM		_IOWR(XENHV_IOCTL_TYPE, 0x01, struct xenhv_attach)
 #define XENHV_DETACH_VM		_IOW(XENHV_IOCTL_TYPE, 0x02, struct xenhv_detach)
 #define XENHV_GET_VM_STATS	_IOWR(XENHV_IOCTL_TYPE, 0x03, struct xenhv_vm_stats)
 #define XENHV_LIST_VMS		_IOWR(XENHV_IOCTL_TYPE, 0x04, struct xenhv_list)
 #define XENHV_GET_CPUID		_IOWR(XENHV_IOCTL_TYPE, 0x05, struct xenhv_cpuid)
+#define XENHV_XEN_BIND_PORT	_IOW(XENHV_IOCTL_TYPE, 0x10, struct xenhv_xen_port)
+#define XENHV_XEN_RAISE_PORT	_IOW(XENHV_IOCTL_TYPE, 0x11, struct xenhv_xen_raise)
 
 #endif /* _UAPI_LINUX_XENHV_SHIM_H */

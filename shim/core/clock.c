@@ -1,0 +1,65 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The VM's clock and the TSC scale both ABIs publish.
+ */
+#include <linux/math64.h>
+#include <linux/timekeeping.h>
+#include <asm/tsc.h>
+
+#include "core.h"
+
+void xenhv_clock_init(struct xenhv_clock *c)
+{
+	unsigned long flags;
+
+	local_irq_save(flags);
+	c->ref_tsc = rdtsc_ordered();
+	c->ref_ns = ktime_get_ns();
+	c->wall_ns = ktime_get_real_ns();
+	local_irq_restore(flags);
+}
+
+u64 xenhv_clock_now(const struct xenhv_clock *c)
+{
+	return ktime_get_ns() - c->ref_ns;
+}
+
+ktime_t xenhv_clock_deadline(const struct xenhv_clock *c, u64 guest_ns)
+{
+	/* Past KTIME_MAX the deadline is never. */
+	if (guest_ns > KTIME_MAX - c->ref_ns)
+		return KTIME_MAX;
+	return ns_to_ktime(c->ref_ns + guest_ns);
+}
+
+/*
+ * mul and shift such that ns = (ticks << shift) * mul / 2^32 for a counter
+ * of @hz: write NSEC_PER_SEC / hz as m * 2^shift with m in [1/2, 1), then
+ * mul = m * 2^32.
+ */
+static void scale_for(u64 hz, u32 *mul, s8 *shift)
+{
+	u64 num = NSEC_PER_SEC, den = hz;
+	int s = 0;
+
+	while (num >= den) {
+		den <<= 1;
+		s++;
+	}
+	while (num * 2 < den) {
+		num <<= 1;
+		s--;
+	}
+	*mul = mul_u64_u64_div_u64(num, 1ull << 32, den);
+	*shift = s;
+}
+
+void xenhv_clock_scale(const struct xenhv_clock *c, struct kvm_vcpu *vcpu,
+		       struct xenhv_tsc_scale *s)
+{
+	u64 khz = vcpu->arch.virtual_tsc_khz ? vcpu->arch.virtual_tsc_khz : tsc_khz;
+
+	s->tsc_timestamp = kvm_read_l1_tsc(vcpu, c->ref_tsc);
+	s->system_time = 0;
+	scale_for(khz * 1000, &s->mul, &s->shift);
+}

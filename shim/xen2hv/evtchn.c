@@ -1,0 +1,627 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Xen event channels, 2-level ABI: ports, their binding (VIRQ, IPI,
+ * loopback interdomain, unbound ports served by the VMM) and delivery into
+ * shared_info and vcpu_info, with the upcall as a LAPIC vector. FIFO event
+ * channels are refused, so guests use 2-level.
+ */
+#include <linux/file.h>
+#include <linux/poll.h>
+#include <linux/slab.h>
+
+#include "xen.h"
+
+static bool port_valid(u32 port)
+{
+	return port && port < XEN_NR_PORTS;
+}
+
+bool xen_evtchn_pending(struct xen_vm *x, u32 port)
+{
+	struct shared_info *s = x->shinfo.va;
+
+	return s && port_valid(port) && test_bit(port, (unsigned long *)s->evtchn_pending);
+}
+
+/* A vCPU polling @port (or any port) is woken. Under x->lock. */
+static void wake_pollers(struct xen_vm *x, u32 port)
+{
+	u32 i;
+
+	for (i = 0; i < x->nr_vcpus; i++) {
+		struct xen_vcpu *xv = xen_vcpu_find(x, i);
+		u32 p;
+
+		if (!xv)
+			continue;
+		p = READ_ONCE(xv->poll_port);
+		if (p && (p == port || p == XEN_POLL_ANY))
+			xenhv_core_unblock(kvm_get_vcpu(x->vm->kvm, i));
+	}
+}
+
+/* Mark @port's word in @idx's pending_sel and raise the upcall. Under x->lock. */
+static void notify_vcpu(struct xen_vm *x, u32 idx, u32 port)
+{
+	struct vcpu_info *vi = xen_vcpu_info(x, idx);
+	struct xen_vcpu *xv = xen_vcpu_find(x, idx);
+	struct kvm_vcpu *vcpu = kvm_get_vcpu(x->vm->kvm, idx);
+
+	if (!vi || !vcpu)
+		return;
+	if (test_and_set_bit(port / (sizeof(xen_ulong_t) * 8),
+			     (unsigned long *)&vi->evtchn_pending_sel))
+		return;
+	if (xchg(&vi->evtchn_upcall_pending, 1))
+		return;
+	if (xv && xv->upcall_vector)
+		xenhv_send_vector(vcpu, xv->upcall_vector);
+	/* SCHEDOP_block waits for the upcall flag. */
+	if (xv && READ_ONCE(xv->poll_port) == XEN_POLL_ANY)
+		xenhv_core_unblock(vcpu);
+}
+
+/*
+ * Re-assert the upcall when upcall_pending is already set (a new vcpu_info
+ * or upcall vector), as Xen's hvm_assert_evtchn_irq(). Any context.
+ */
+void xen_evtchn_kick_upcall(struct xen_vm *x, u32 idx)
+{
+	struct kvm_vcpu *vcpu = kvm_get_vcpu(x->vm->kvm, idx);
+	struct xen_vcpu *xv = xen_vcpu_find(x, idx);
+	struct vcpu_info *vi;
+	unsigned long flags;
+
+	raw_spin_lock_irqsave(&x->lock, flags);
+	vi = xen_vcpu_info(x, idx);
+	if (vi && vcpu && xv && xv->upcall_vector && READ_ONCE(vi->evtchn_upcall_pending))
+		xenhv_send_vector(vcpu, xv->upcall_vector);
+	raw_spin_unlock_irqrestore(&x->lock, flags);
+}
+
+static void set_pending_locked(struct xen_vm *x, u32 port)
+{
+	struct shared_info *s = x->shinfo.va;
+
+	if (!s)
+		return;		/* no shared_info yet: nothing can be pending */
+	if (test_and_set_bit(port, (unsigned long *)s->evtchn_pending))
+		return;
+	if (!test_bit(port, (unsigned long *)s->evtchn_mask))
+		notify_vcpu(x, x->ports[port].vcpu, port);
+	wake_pollers(x, port);
+}
+
+/* Any context. */
+void xen_evtchn_set_pending(struct xen_vm *x, u32 port)
+{
+	unsigned long flags;
+
+	if (!port_valid(port))
+		return;
+	raw_spin_lock_irqsave(&x->lock, flags);
+	set_pending_locked(x, port);
+	raw_spin_unlock_irqrestore(&x->lock, flags);
+}
+
+/* A free port, set up under x->lock. Caller holds ops_lock. */
+static int alloc_port(struct xen_vm *x, enum xen_port_type type, u32 vcpu)
+{
+	unsigned long flags;
+	u32 port;
+
+	for (port = 1; port < XEN_NR_PORTS; port++) {
+		if (x->ports[port].type != XEN_PORT_FREE)
+			continue;
+		raw_spin_lock_irqsave(&x->lock, flags);
+		x->ports[port] = (struct xen_port) { .type = type, .vcpu = vcpu };
+		raw_spin_unlock_irqrestore(&x->lock, flags);
+		return port;
+	}
+	return -XEN_ENOSPC;
+}
+
+static void free_port(struct xen_vm *x, u32 port)
+{
+	struct xen_port *p = &x->ports[port];
+	struct eventfd_ctx *efd;
+	unsigned long flags;
+
+	raw_spin_lock_irqsave(&x->lock, flags);
+	efd = p->send_efd;
+	if (p->type == XEN_PORT_LOOPBACK && port_valid(p->remote)) {
+		struct xen_port *r = &x->ports[p->remote];
+
+		if (r->type == XEN_PORT_LOOPBACK && r->remote == port) {
+			r->type = XEN_PORT_UNBOUND;
+			r->remote_dom = DOMID_SELF;
+			r->remote = 0;
+		}
+	}
+	if (p->type == XEN_PORT_VIRQ) {
+		struct xen_vcpu *xv = xen_vcpu_find(x, p->vcpu);
+
+		if (xv && xv->virq_port[p->virq] == port)
+			xv->virq_port[p->virq] = 0;
+	}
+	*p = (struct xen_port) { .type = XEN_PORT_FREE };
+	raw_spin_unlock_irqrestore(&x->lock, flags);
+	if (efd)
+		eventfd_ctx_put(efd);
+}
+
+static int vcpu_index_ok(struct xen_vm *x, u32 vcpu)
+{
+	return vcpu < atomic_read(&x->vm->kvm->online_vcpus);
+}
+
+static long op_alloc_unbound(struct kvm_vcpu *vcpu, struct xen_vm *x, u64 arg)
+{
+	struct evtchn_alloc_unbound a;
+	int port;
+
+	if (xenhv_gva_read(vcpu, arg, &a, sizeof(a)))
+		return -XEN_EFAULT;
+	if (a.dom != DOMID_SELF)
+		return -XEN_ESRCH;
+	port = alloc_port(x, XEN_PORT_UNBOUND, 0);
+	if (port < 0)
+		return port;
+	x->ports[port].remote_dom = a.remote_dom;
+	a.port = port;
+	if (xenhv_gva_write(vcpu, arg, &a, sizeof(a))) {
+		free_port(x, port);
+		return -XEN_EFAULT;
+	}
+	return 0;
+}
+
+/* Interdomain binding is only possible within the VM: a loopback pair. */
+static long op_bind_interdomain(struct kvm_vcpu *vcpu, struct xen_vm *x, u64 arg)
+{
+	struct evtchn_bind_interdomain b;
+	struct xen_port *r;
+	unsigned long flags;
+	int port;
+
+	if (xenhv_gva_read(vcpu, arg, &b, sizeof(b)))
+		return -XEN_EFAULT;
+	if (b.remote_dom != DOMID_SELF)
+		return -XEN_ESRCH;
+	if (!port_valid(b.remote_port))
+		return -XEN_EINVAL;
+	r = &x->ports[b.remote_port];
+	if (r->type != XEN_PORT_UNBOUND || r->remote_dom != DOMID_SELF)
+		return -XEN_EINVAL;
+	port = alloc_port(x, XEN_PORT_LOOPBACK, vcpu->vcpu_idx);
+	if (port < 0)
+		return port;
+	raw_spin_lock_irqsave(&x->lock, flags);
+	x->ports[port].remote = b.remote_port;
+	r->type = XEN_PORT_LOOPBACK;
+	r->remote = port;
+	raw_spin_unlock_irqrestore(&x->lock, flags);
+	b.local_port = port;
+	if (xenhv_gva_write(vcpu, arg, &b, sizeof(b))) {
+		free_port(x, port);
+		return -XEN_EFAULT;
+	}
+	return 0;
+}
+
+static long op_bind_virq(struct kvm_vcpu *vcpu, struct xen_vm *x, u64 arg)
+{
+	struct evtchn_bind_virq b;
+	struct xen_vcpu *xv;
+	int port;
+
+	if (xenhv_gva_read(vcpu, arg, &b, sizeof(b)))
+		return -XEN_EFAULT;
+	if (b.virq >= NR_VIRQS)
+		return -XEN_EINVAL;
+	if (!vcpu_index_ok(x, b.vcpu))
+		return -XEN_ENOENT;
+	xv = xen_vcpu_get(x, kvm_get_vcpu(x->vm->kvm, b.vcpu));
+	if (!xv)
+		return -XEN_ENOENT;
+	if (xv->virq_port[b.virq])
+		return -XEN_EEXIST;
+	port = alloc_port(x, XEN_PORT_VIRQ, b.vcpu);
+	if (port < 0)
+		return port;
+	x->ports[port].virq = b.virq;
+	xv->virq_port[b.virq] = port;
+	b.port = port;
+	if (xenhv_gva_write(vcpu, arg, &b, sizeof(b))) {
+		free_port(x, port);
+		return -XEN_EFAULT;
+	}
+	return 0;
+}
+
+static long op_bind_ipi(struct kvm_vcpu *vcpu, struct xen_vm *x, u64 arg)
+{
+	struct evtchn_bind_ipi b;
+	int port;
+
+	if (xenhv_gva_read(vcpu, arg, &b, sizeof(b)))
+		return -XEN_EFAULT;
+	if (!vcpu_index_ok(x, b.vcpu))
+		return -XEN_ENOENT;
+	port = alloc_port(x, XEN_PORT_IPI, b.vcpu);
+	if (port < 0)
+		return port;
+	b.port = port;
+	if (xenhv_gva_write(vcpu, arg, &b, sizeof(b))) {
+		free_port(x, port);
+		return -XEN_EFAULT;
+	}
+	return 0;
+}
+
+/*
+ * Returns 0, a -XEN_E* error, or 1 when the VMM must see the send (an
+ * unbound port with a remote domain and no eventfd bound).
+ */
+static long op_send(struct kvm_vcpu *vcpu, struct xen_vm *x, u64 arg)
+{
+	struct evtchn_send s;
+	struct xen_port *p;
+	unsigned long flags;
+	long ret = 0;
+
+	if (xenhv_gva_read(vcpu, arg, &s, sizeof(s)))
+		return -XEN_EFAULT;
+	if (!port_valid(s.port))
+		return -XEN_EINVAL;
+	raw_spin_lock_irqsave(&x->lock, flags);
+	p = &x->ports[s.port];
+	switch (p->type) {
+	case XEN_PORT_IPI:
+		set_pending_locked(x, s.port);
+		break;
+	case XEN_PORT_LOOPBACK:
+		set_pending_locked(x, p->remote);
+		break;
+	case XEN_PORT_UNBOUND:
+		if (p->send_efd)
+			xenhv_eventfd_signal(p->send_efd);
+		else if (p->remote_dom != DOMID_SELF)
+			ret = 1;
+		/* Xen drops sends on a port nobody has bound yet. */
+		break;
+	case XEN_PORT_VIRQ:
+	default:
+		ret = -XEN_EINVAL;
+	}
+	raw_spin_unlock_irqrestore(&x->lock, flags);
+	return ret;
+}
+
+static long op_close(struct kvm_vcpu *vcpu, struct xen_vm *x, u64 arg)
+{
+	struct evtchn_close c;
+
+	if (xenhv_gva_read(vcpu, arg, &c, sizeof(c)))
+		return -XEN_EFAULT;
+	if (!port_valid(c.port) || x->ports[c.port].type == XEN_PORT_FREE)
+		return -XEN_EINVAL;
+	free_port(x, c.port);
+	return 0;
+}
+
+static long op_status(struct kvm_vcpu *vcpu, struct xen_vm *x, u64 arg)
+{
+	struct evtchn_status st;
+	struct xen_port *p;
+
+	if (xenhv_gva_read(vcpu, arg, &st, sizeof(st)))
+		return -XEN_EFAULT;
+	if (st.dom != DOMID_SELF)
+		return -XEN_ESRCH;
+	if (!port_valid(st.port))
+		return -XEN_EINVAL;
+	p = &x->ports[st.port];
+	memset(&st.u, 0, sizeof(st.u));
+	st.vcpu = p->vcpu;
+	switch (p->type) {
+	case XEN_PORT_FREE:
+		st.status = EVTCHNSTAT_closed;
+		break;
+	case XEN_PORT_UNBOUND:
+		st.status = EVTCHNSTAT_unbound;
+		st.u.unbound.dom = p->remote_dom;
+		break;
+	case XEN_PORT_LOOPBACK:
+		st.status = EVTCHNSTAT_interdomain;
+		st.u.interdomain.dom = DOMID_SELF;
+		st.u.interdomain.port = p->remote;
+		break;
+	case XEN_PORT_VIRQ:
+		st.status = EVTCHNSTAT_virq;
+		st.u.virq = p->virq;
+		break;
+	case XEN_PORT_IPI:
+		st.status = EVTCHNSTAT_ipi;
+		break;
+	}
+	return xenhv_gva_write(vcpu, arg, &st, sizeof(st)) ? -XEN_EFAULT : 0;
+}
+
+/* A pending, now unmasked port reaches its vCPU, as in Xen's evtchn_unmask. */
+static long op_unmask(struct kvm_vcpu *vcpu, struct xen_vm *x, u64 arg)
+{
+	struct evtchn_unmask u;
+	struct shared_info *s;
+	unsigned long flags;
+
+	if (xenhv_gva_read(vcpu, arg, &u, sizeof(u)))
+		return -XEN_EFAULT;
+	if (!port_valid(u.port))
+		return -XEN_EINVAL;
+	raw_spin_lock_irqsave(&x->lock, flags);
+	s = x->shinfo.va;
+	if (s && test_and_clear_bit(u.port, (unsigned long *)s->evtchn_mask) &&
+	    test_bit(u.port, (unsigned long *)s->evtchn_pending))
+		notify_vcpu(x, x->ports[u.port].vcpu, u.port);
+	raw_spin_unlock_irqrestore(&x->lock, flags);
+	return 0;
+}
+
+/* Only ports without a fixed vCPU (not VIRQ timer/IPI) may move. */
+static long op_bind_vcpu(struct kvm_vcpu *vcpu, struct xen_vm *x, u64 arg)
+{
+	struct evtchn_bind_vcpu b;
+	struct xen_port *p;
+	unsigned long flags;
+
+	if (xenhv_gva_read(vcpu, arg, &b, sizeof(b)))
+		return -XEN_EFAULT;
+	if (!port_valid(b.port) || x->ports[b.port].type == XEN_PORT_FREE)
+		return -XEN_EINVAL;
+	if (!vcpu_index_ok(x, b.vcpu))
+		return -XEN_ENOENT;
+	p = &x->ports[b.port];
+	if (p->type == XEN_PORT_IPI || (p->type == XEN_PORT_VIRQ && p->virq == VIRQ_TIMER))
+		return -XEN_EINVAL;
+	raw_spin_lock_irqsave(&x->lock, flags);
+	p->vcpu = b.vcpu;
+	raw_spin_unlock_irqrestore(&x->lock, flags);
+	return 0;
+}
+
+static long op_reset(struct kvm_vcpu *vcpu, struct xen_vm *x, u64 arg)
+{
+	struct evtchn_reset r;
+	u32 port;
+
+	if (xenhv_gva_read(vcpu, arg, &r, sizeof(r)))
+		return -XEN_EFAULT;
+	if (r.dom != DOMID_SELF)
+		return -XEN_ESRCH;
+	for (port = 1; port < XEN_NR_PORTS; port++)
+		if (x->ports[port].type != XEN_PORT_FREE)
+			free_port(x, port);
+	return 0;
+}
+
+/* *handled false: the VMM must see the call. */
+long xen_evtchn_op(struct kvm_vcpu *vcpu, struct xen_vm *x, u64 cmd, u64 arg, bool *handled)
+{
+	long ret;
+
+	mutex_lock(&x->ops_lock);
+	switch (cmd) {
+	case EVTCHNOP_alloc_unbound:
+		ret = op_alloc_unbound(vcpu, x, arg);
+		break;
+	case EVTCHNOP_bind_interdomain:
+		ret = op_bind_interdomain(vcpu, x, arg);
+		break;
+	case EVTCHNOP_bind_virq:
+		ret = op_bind_virq(vcpu, x, arg);
+		break;
+	case EVTCHNOP_bind_ipi:
+		ret = op_bind_ipi(vcpu, x, arg);
+		break;
+	case EVTCHNOP_send:
+		ret = op_send(vcpu, x, arg);
+		if (ret == 1) {
+			*handled = false;
+			ret = 0;
+		}
+		break;
+	case EVTCHNOP_close:
+		ret = op_close(vcpu, x, arg);
+		break;
+	case EVTCHNOP_status:
+		ret = op_status(vcpu, x, arg);
+		break;
+	case EVTCHNOP_unmask:
+		ret = op_unmask(vcpu, x, arg);
+		break;
+	case EVTCHNOP_bind_vcpu:
+		ret = op_bind_vcpu(vcpu, x, arg);
+		break;
+	case EVTCHNOP_reset:
+		ret = op_reset(vcpu, x, arg);
+		break;
+	case EVTCHNOP_init_control:
+	case EVTCHNOP_expand_array:
+	case EVTCHNOP_set_priority:
+		/* No FIFO ABI: guests fall back to 2-level. */
+		ret = -XEN_ENOSYS;
+		break;
+	default:
+		*handled = false;
+		ret = 0;
+	}
+	mutex_unlock(&x->ops_lock);
+	return ret;
+}
+
+int xen_evtchn_raise(struct xen_vm *x, u32 port)
+{
+	if (!port_valid(port))
+		return -EINVAL;
+	xen_evtchn_set_pending(x, port);
+	return 0;
+}
+
+/* The VMM signalled a raise eventfd: called with its wait queue lock held. */
+static int raise_wakeup(wait_queue_entry_t *wait, unsigned int mode, int sync, void *key)
+{
+	struct xen_raise *r = container_of(wait, struct xen_raise, wait);
+	__poll_t flags = key_to_poll(key);
+	u64 cnt;
+
+	if (flags & EPOLLIN) {
+		eventfd_ctx_do_read(r->efd, &cnt);
+		xen_evtchn_set_pending(r->x, r->port);
+	}
+	return 0;
+}
+
+static void raise_ptable(struct file *file, wait_queue_head_t *wqh, poll_table *pt)
+{
+	struct xen_raise *r = container_of(pt, struct xen_raise, pt);
+
+	add_wait_queue(wqh, &r->wait);
+}
+
+static void raise_free(struct xen_raise *r)
+{
+	u64 cnt;
+
+	eventfd_ctx_remove_wait_queue(r->efd, &r->wait, &cnt);
+	eventfd_ctx_put(r->efd);
+	kfree(r);
+}
+
+static int raise_bind(struct xen_vm *x, u32 port, int fd)
+{
+	struct xen_raise *r;
+	struct file *file;
+	__poll_t events;
+	int ret;
+
+	r = kzalloc(sizeof(*r), GFP_KERNEL_ACCOUNT);
+	if (!r)
+		return -ENOMEM;
+	file = fget(fd);
+	if (!file) {
+		ret = -EBADF;
+		goto err;
+	}
+	r->efd = eventfd_ctx_fileget(file);
+	if (IS_ERR(r->efd)) {
+		ret = PTR_ERR(r->efd);
+		fput(file);
+		goto err;
+	}
+	r->x = x;
+	r->port = port;
+	init_waitqueue_func_entry(&r->wait, raise_wakeup);
+	init_poll_funcptr(&r->pt, raise_ptable);
+	list_add_tail(&r->link, &x->raises);
+	events = vfs_poll(file, &r->pt);
+	fput(file);
+	if (events & EPOLLIN)
+		raise_wakeup(&r->wait, 0, 0, poll_to_key(EPOLLIN));
+	return 0;
+err:
+	kfree(r);
+	return ret;
+}
+
+static void raise_unbind(struct xen_vm *x, u32 port)
+{
+	struct xen_raise *r, *tmp;
+
+	list_for_each_entry_safe(r, tmp, &x->raises, link) {
+		if (r->port != port)
+			continue;
+		list_del(&r->link);
+		raise_free(r);
+	}
+}
+
+int xen_evtchn_bind_eventfd(struct xen_vm *x, const struct xenhv_xen_port *b)
+{
+	struct eventfd_ctx *efd = NULL, *old;
+	unsigned long flags;
+	int ret = 0;
+
+	if (!port_valid(b->port))
+		return -EINVAL;
+	mutex_lock(&x->ops_lock);
+	if (b->flags & XENHV_PORT_UNBIND) {
+		if (b->flags & XENHV_PORT_RAISE_EVENTFD)
+			raise_unbind(x, b->port);
+		if (b->flags & XENHV_PORT_SEND_EVENTFD) {
+			raw_spin_lock_irqsave(&x->lock, flags);
+			old = x->ports[b->port].send_efd;
+			x->ports[b->port].send_efd = NULL;
+			raw_spin_unlock_irqrestore(&x->lock, flags);
+			if (old)
+				eventfd_ctx_put(old);
+		}
+		goto out;
+	}
+	if (b->flags & XENHV_PORT_SEND_EVENTFD) {
+		if (x->ports[b->port].type != XEN_PORT_UNBOUND) {
+			ret = -EINVAL;	/* only ports the VMM serves */
+			goto out;
+		}
+		efd = eventfd_ctx_fdget(b->send_fd);
+		if (IS_ERR(efd)) {
+			ret = PTR_ERR(efd);
+			goto out;
+		}
+	}
+	if (b->flags & XENHV_PORT_RAISE_EVENTFD) {
+		ret = raise_bind(x, b->port, b->raise_fd);
+		if (ret) {
+			if (efd)
+				eventfd_ctx_put(efd);
+			goto out;
+		}
+	}
+	if (efd) {
+		raw_spin_lock_irqsave(&x->lock, flags);
+		old = x->ports[b->port].send_efd;
+		x->ports[b->port].send_efd = efd;
+		raw_spin_unlock_irqrestore(&x->lock, flags);
+		if (old)
+			eventfd_ctx_put(old);
+	}
+out:
+	mutex_unlock(&x->ops_lock);
+	return ret;
+}
+
+/*
+ * Drop the VMM's eventfds. At detach the caller holds ops_lock; when KVM
+ * destroys the VM nothing else can run on @x (atomic context: nothing here
+ * sleeps).
+ */
+void xen_evtchn_teardown(struct xen_vm *x)
+{
+	struct xen_raise *r, *tmp;
+	struct eventfd_ctx *efd;
+	unsigned long flags;
+	u32 port;
+
+	list_for_each_entry_safe(r, tmp, &x->raises, link) {
+		list_del(&r->link);
+		raise_free(r);
+	}
+	for (port = 1; port < XEN_NR_PORTS; port++) {
+		raw_spin_lock_irqsave(&x->lock, flags);
+		efd = x->ports[port].send_efd;
+		x->ports[port].send_efd = NULL;
+		raw_spin_unlock_irqrestore(&x->lock, flags);
+		if (efd)
+			eventfd_ctx_put(efd);
+	}
+}

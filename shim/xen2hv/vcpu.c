@@ -1,0 +1,435 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Xen per-vCPU operations: vcpu_info placement, runstate and time areas,
+ * the pvclock in vcpu_info, singleshot/periodic timers and set_timer_op
+ * (expiring as VIRQ_TIMER events), and the blocking scheduler operations.
+ */
+#include <linux/slab.h>
+#include <xen/interface/sched.h>
+
+#include "xen.h"
+
+static void timer_expired(struct xenhv_timer *t);
+static void periodic_expired(struct xenhv_timer *t);
+static void poll_expired(struct xenhv_timer *t);
+
+/* From @vcpu's own thread, or with x->ops_lock held for another vCPU. */
+struct xen_vcpu *xen_vcpu_get(struct xen_vm *x, struct kvm_vcpu *vcpu)
+{
+	struct xen_vcpu *xv;
+
+	if (!vcpu || vcpu->vcpu_idx >= x->nr_vcpus)
+		return NULL;
+	xv = READ_ONCE(x->vcpus[vcpu->vcpu_idx]);
+	if (xv)
+		return xv;
+	xv = kzalloc(sizeof(*xv), GFP_KERNEL_ACCOUNT);
+	if (!xv)
+		return NULL;
+	xv->x = x;
+	xv->idx = vcpu->vcpu_idx;
+	xv->runstate.state = RUNSTATE_running;
+	xenhv_timer_init(&xv->timer, timer_expired);
+	xenhv_timer_init(&xv->periodic, periodic_expired);
+	xenhv_timer_init(&xv->poll_timer, poll_expired);
+	if (cmpxchg(&x->vcpus[vcpu->vcpu_idx], NULL, xv)) {
+		kfree(xv);
+		xv = READ_ONCE(x->vcpus[vcpu->vcpu_idx]);
+	}
+	return xv;
+}
+
+/* Where @idx's vcpu_info is now: registered page, else shared_info slot. */
+struct vcpu_info *xen_vcpu_info(struct xen_vm *x, u32 idx)
+{
+	struct xen_vcpu *xv = xen_vcpu_find(x, idx);
+	struct shared_info *s = x->shinfo.va;
+
+	if (xv && xv->vi_registered)
+		return xv->vi_page.va + xv->vi_offset;
+	if (s && idx < MAX_VIRT_CPUS)
+		return &s->vcpu_info[idx];
+	return NULL;
+}
+
+static void fill_time(struct xen_vm *x, struct kvm_vcpu *vcpu, struct pvclock_vcpu_time_info *t)
+{
+	struct xenhv_tsc_scale sc;
+
+	xenhv_clock_scale(&x->clock, vcpu, &sc);
+	t->tsc_timestamp = sc.tsc_timestamp;
+	t->system_time = sc.system_time;
+	t->tsc_to_system_mul = sc.mul;
+	t->tsc_shift = sc.shift;
+	t->flags = 0;
+}
+
+/*
+ * The pvclock in @vcpu's vcpu_info (and its secondary time area), with the
+ * odd/even version protocol. From @vcpu's thread or the registration path.
+ */
+void xen_write_time(struct xen_vm *x, struct kvm_vcpu *vcpu)
+{
+	struct xen_vcpu *xv = xen_vcpu_find(x, vcpu->vcpu_idx);
+	struct pvclock_vcpu_time_info t = {};
+	struct kvm_vcpu *cur;
+	struct vcpu_info *vi;
+	unsigned long flags;
+
+	fill_time(x, vcpu, &t);
+	raw_spin_lock_irqsave(&x->lock, flags);
+	vi = xen_vcpu_info(x, vcpu->vcpu_idx);
+	if (vi) {
+		u32 v = READ_ONCE(vi->time.version);
+
+		WRITE_ONCE(vi->time.version, (v + 1) | 1);
+		smp_wmb();	/* odd version before the fields (pvclock protocol) */
+		vi->time.tsc_timestamp = t.tsc_timestamp;
+		vi->time.system_time = t.system_time;
+		vi->time.tsc_to_system_mul = t.tsc_to_system_mul;
+		vi->time.tsc_shift = t.tsc_shift;
+		vi->time.flags = t.flags;
+		smp_wmb();	/* the fields before the even version */
+		WRITE_ONCE(vi->time.version, ((v + 1) | 1) + 1);
+	}
+	raw_spin_unlock_irqrestore(&x->lock, flags);
+
+	/* Guest memory proper: from a vCPU thread of this VM only. */
+	cur = kvm_get_running_vcpu();
+	if (xv && xv->time_gpa && cur && cur->kvm == vcpu->kvm) {
+		t.version = 2;
+		xenhv_gpa_write(cur, xv->time_gpa, &t, sizeof(t));
+	}
+}
+
+/* shared_info's wallclock: real time at guest time 0. */
+void xen_write_wallclock(struct xen_vm *x)
+{
+	struct shared_info *s = x->shinfo.va;
+	u64 sec;
+	u32 nsec, v;
+	u32 *sec_hi;
+
+	if (!s)
+		return;
+	sec = div_u64_rem(x->clock.wall_ns, NSEC_PER_SEC, &nsec);
+	/* The 64-bit layout keeps the seconds' high half right after wc. */
+	sec_hi = (u32 *)((u8 *)&s->wc + sizeof(s->wc));
+	v = READ_ONCE(s->wc.version);
+	WRITE_ONCE(s->wc.version, (v + 1) | 1);
+	smp_wmb();	/* odd version before the fields */
+	s->wc.sec = (u32)sec;
+	s->wc.nsec = nsec;
+	*sec_hi = sec >> 32;
+	smp_wmb();	/* the fields before the even version */
+	WRITE_ONCE(s->wc.version, ((v + 1) | 1) + 1);
+}
+
+static void write_runstate(struct kvm_vcpu *vcpu, struct xen_vcpu *xv)
+{
+	if (xv->runstate_gpa)
+		xenhv_gpa_write(vcpu, xv->runstate_gpa, &xv->runstate, sizeof(xv->runstate));
+}
+
+/* Account the time since the last change to the current state. */
+static void runstate_set(struct xen_vm *x, struct xen_vcpu *xv, int state)
+{
+	u64 now = xenhv_clock_now(&x->clock);
+
+	xv->runstate.time[xv->runstate.state] += now - xv->runstate.state_entry_time;
+	xv->runstate.state = state;
+	xv->runstate.state_entry_time = now;
+}
+
+static void timer_expired(struct xenhv_timer *t)
+{
+	struct xen_vcpu *xv = container_of(t, struct xen_vcpu, timer);
+
+	xen_evtchn_set_pending(xv->x, READ_ONCE(xv->virq_port[VIRQ_TIMER]));
+}
+
+static void periodic_expired(struct xenhv_timer *t)
+{
+	struct xen_vcpu *xv = container_of(t, struct xen_vcpu, periodic);
+
+	xen_evtchn_set_pending(xv->x, READ_ONCE(xv->virq_port[VIRQ_TIMER]));
+}
+
+static void poll_expired(struct xenhv_timer *t)
+{
+	struct xen_vcpu *xv = container_of(t, struct xen_vcpu, poll_timer);
+
+	xenhv_core_unblock(kvm_get_vcpu(xv->x->vm->kvm, xv->idx));
+}
+
+/*
+ * VCPUOP_register_vcpu_info: once per vCPU, in one page. Xen marks every
+ * event pending in the new place so that nothing raised before is lost.
+ */
+static long register_vcpu_info(struct kvm_vcpu *vcpu, struct kvm_vcpu *target,
+			       struct xen_vm *x, struct xen_vcpu *xv, u64 arg)
+{
+	struct vcpu_register_vcpu_info r;
+	struct xenhv_gpage gp = {};
+	struct vcpu_info *vi, *old;
+	unsigned long flags;
+
+	if (xenhv_gva_read(vcpu, arg, &r, sizeof(r)))
+		return -XEN_EFAULT;
+	if (r.offset > PAGE_SIZE - sizeof(struct vcpu_info) || r.rsvd)
+		return -XEN_EINVAL;
+	if (xv->vi_registered)
+		return -XEN_EINVAL;
+	if (r.mfn >> (52 - PAGE_SHIFT) || xenhv_gpage_pin(vcpu, r.mfn << PAGE_SHIFT, &gp))
+		return -XEN_EINVAL;
+	raw_spin_lock_irqsave(&x->lock, flags);
+	vi = gp.va + r.offset;
+	old = xen_vcpu_info(x, xv->idx);
+	if (old)
+		memcpy(vi, old, sizeof(*vi));
+	else
+		memset(vi, 0, sizeof(*vi));
+	vi->evtchn_upcall_pending = 1;
+	vi->evtchn_pending_sel = ~(xen_ulong_t)0;
+	xv->vi_page = gp;
+	xv->vi_offset = r.offset;
+	xv->vi_registered = true;
+	raw_spin_unlock_irqrestore(&x->lock, flags);
+	xen_write_time(x, target);
+	xen_evtchn_kick_upcall(x, xv->idx);
+	return 0;
+}
+
+/* Areas named by a guest virtual address: translated once, at registration. */
+static long register_area(struct kvm_vcpu *vcpu, u64 arg, bool longmode, u32 size, gpa_t *gpa)
+{
+	u64 gva = 0;
+
+	if (xenhv_gva_read(vcpu, arg, &gva, longmode ? 8 : 4))
+		return -XEN_EFAULT;
+	if (!gva) {
+		*gpa = 0;
+		return 0;
+	}
+	/* One page: a guest area that straddles two is refused. */
+	if ((gva & ~PAGE_MASK) + size > PAGE_SIZE)
+		return -XEN_EINVAL;
+	*gpa = xenhv_gva_to_gpa(vcpu, gva);
+	if (*gpa == INVALID_GPA) {
+		*gpa = 0;
+		return -XEN_EFAULT;
+	}
+	return 0;
+}
+
+long xen_vcpu_op(struct kvm_vcpu *vcpu, struct xen_vm *x, u64 cmd, u64 id, u64 arg,
+		 bool *handled)
+{
+	bool longmode = xenhv_guest_64bit(vcpu);
+	struct kvm_vcpu *target;
+	struct xen_vcpu *xv;
+	long ret;
+
+	if (id >= atomic_read(&vcpu->kvm->online_vcpus))
+		return -XEN_ENOENT;
+	target = kvm_get_vcpu(vcpu->kvm, id);
+	if (cmd == VCPUOP_is_up)
+		return 1;
+	/* As on Xen, a vCPU's singleshot timer is its own business. */
+	if (target != vcpu && (cmd == VCPUOP_set_singleshot_timer ||
+			       cmd == VCPUOP_stop_singleshot_timer))
+		return -XEN_EINVAL;
+	/* A vCPU sets up another one before bringing it online. */
+	mutex_lock(&x->ops_lock);
+	xv = xen_vcpu_get(x, target);
+	mutex_unlock(&x->ops_lock);
+	if (!xv)
+		return -XEN_ENOENT;
+
+	switch (cmd) {
+	case VCPUOP_register_vcpu_info:
+		mutex_lock(&x->ops_lock);
+		ret = register_vcpu_info(vcpu, target, x, xv, arg);
+		mutex_unlock(&x->ops_lock);
+		return ret;
+	case VCPUOP_register_runstate_memory_area:
+		ret = register_area(vcpu, arg, longmode, sizeof(struct vcpu_runstate_info),
+				    &xv->runstate_gpa);
+		if (!ret) {
+			runstate_set(x, xv, RUNSTATE_running);
+			write_runstate(vcpu, xv);
+		}
+		return ret;
+	case VCPUOP_register_vcpu_time_memory_area:
+		ret = register_area(vcpu, arg, longmode, sizeof(struct pvclock_vcpu_time_info),
+				    &xv->time_gpa);
+		if (!ret)
+			xen_write_time(x, target);
+		return ret;
+	case VCPUOP_get_runstate_info:
+		runstate_set(x, xv, RUNSTATE_running);
+		return xenhv_gva_write(vcpu, arg, &xv->runstate, sizeof(xv->runstate)) ?
+		       -XEN_EFAULT : 0;
+	case VCPUOP_set_singleshot_timer: {
+		struct vcpu_set_singleshot_timer t;
+		u64 now = xenhv_clock_now(&x->clock);
+
+		if (xenhv_gva_read(vcpu, arg, &t, 12))
+			return -XEN_EFAULT;
+		if ((t.flags & VCPU_SSHOTTMR_future) && t.timeout_abs_ns < now)
+			return -XEN_ETIME;
+		/* A deadline already past fires at once, as on Xen. */
+		xenhv_timer_start(&xv->timer, xenhv_clock_deadline(&x->clock, t.timeout_abs_ns), 0);
+		return 0;
+	}
+	case VCPUOP_stop_singleshot_timer:
+		xenhv_timer_stop(&xv->timer);
+		return 0;
+	case VCPUOP_set_periodic_timer: {
+		struct vcpu_set_periodic_timer p;
+		u64 now = xenhv_clock_now(&x->clock);
+
+		if (xenhv_gva_read(vcpu, arg, &p, sizeof(p)))
+			return -XEN_EFAULT;
+		if (p.period_ns < NSEC_PER_MSEC)
+			return -XEN_EINVAL;
+		xenhv_timer_start(&xv->periodic,
+				  xenhv_clock_deadline(&x->clock, now + p.period_ns), p.period_ns);
+		return 0;
+	}
+	case VCPUOP_stop_periodic_timer:
+		xenhv_timer_stop(&xv->periodic);
+		return 0;
+	case VCPUOP_get_physid:
+		/* Physical CPU ids are for the hardware domain only. */
+		return -XEN_EINVAL;
+	}
+	*handled = false;	/* initialise, up, down, ...: the VMM */
+	return 0;
+}
+
+/*
+ * set_timer_op: 0 stops the timer. Xen's workaround for old Linux: a
+ * deadline that is negative or more than 2^50 ns (about 13 days) ahead is
+ * taken as 100 ms from now.
+ */
+long xen_set_timer_op(struct kvm_vcpu *vcpu, struct xen_vm *x, u64 timeout)
+{
+	struct xen_vcpu *xv = xen_vcpu_get(x, vcpu);
+	u64 now = xenhv_clock_now(&x->clock);
+
+	if (!xv)
+		return -XEN_ENOENT;
+	if (!timeout) {
+		xenhv_timer_stop(&xv->timer);
+		return 0;
+	}
+	if ((s64)timeout < 0 || (timeout > now && timeout - now > (1ull << 50)))
+		timeout = now + 100 * NSEC_PER_MSEC;
+	xenhv_timer_start(&xv->timer, xenhv_clock_deadline(&x->clock, timeout), 0);
+	return 0;
+}
+
+static bool any_pending(struct xen_vm *x, const u32 *ports, u32 n)
+{
+	u32 i;
+
+	for (i = 0; i < n; i++)
+		if (xen_evtchn_pending(x, ports[i]))
+			return true;
+	return false;
+}
+
+/* SCHEDOP_poll: block until one of the ports is pending, or the timeout. */
+static long sched_poll(struct kvm_vcpu *vcpu, struct xen_vm *x, struct xen_vcpu *xv,
+		       bool longmode, u64 arg)
+{
+	u32 ports[XEN_POLL_MAX_PORTS], n, i;
+	u64 handle, timeout;
+	u8 raw[24];
+
+	if (xenhv_gva_read(vcpu, arg, raw, longmode ? 24 : 16))
+		return -XEN_EFAULT;
+	if (longmode) {
+		handle = get_unaligned((u64 *)raw);
+		n = get_unaligned((u32 *)(raw + 8));
+		timeout = get_unaligned((u64 *)(raw + 16));
+	} else {
+		handle = get_unaligned((u32 *)raw);
+		n = get_unaligned((u32 *)(raw + 4));
+		timeout = get_unaligned((u64 *)(raw + 8));
+	}
+	if (n > XEN_POLL_MAX_PORTS)
+		return -XEN_EINVAL;
+	if (n && xenhv_gva_read(vcpu, handle, ports, n * sizeof(u32)))
+		return -XEN_EFAULT;
+	for (i = 0; i < n; i++)
+		if (!ports[i] || ports[i] >= XEN_NR_PORTS)
+			return -XEN_EINVAL;
+	if (any_pending(x, ports, n))
+		return 0;
+	if (timeout && timeout <= xenhv_clock_now(&x->clock))
+		return 0;
+
+	WRITE_ONCE(xv->poll_port, n == 1 ? ports[0] : XEN_POLL_ANY);
+	smp_mb();	/* poll_port before the second look at the ports */
+	if (!any_pending(x, ports, n)) {
+		if (timeout)
+			xenhv_timer_start(&xv->poll_timer,
+					  xenhv_clock_deadline(&x->clock, timeout), 0);
+		runstate_set(x, xv, RUNSTATE_blocked);
+		xenhv_core_block(vcpu);
+		runstate_set(x, xv, RUNSTATE_running);
+		write_runstate(vcpu, xv);
+		if (timeout)
+			xenhv_timer_stop(&xv->poll_timer);
+	}
+	WRITE_ONCE(xv->poll_port, 0);
+	return 0;
+}
+
+/* SCHEDOP_block: wait for an upcall (events were enabled by the guest). */
+static long sched_block(struct kvm_vcpu *vcpu, struct xen_vm *x, struct xen_vcpu *xv)
+{
+	struct vcpu_info *vi = xen_vcpu_info(x, xv->idx);
+
+	WRITE_ONCE(xv->poll_port, XEN_POLL_ANY);
+	smp_mb();	/* poll_port before the look at upcall_pending */
+	if (!vi || !READ_ONCE(vi->evtchn_upcall_pending)) {
+		runstate_set(x, xv, RUNSTATE_blocked);
+		xenhv_core_block(vcpu);
+		runstate_set(x, xv, RUNSTATE_running);
+		write_runstate(vcpu, xv);
+	}
+	WRITE_ONCE(xv->poll_port, 0);
+	return 0;
+}
+
+long xen_sched_op(struct kvm_vcpu *vcpu, struct xen_vm *x, bool longmode, u64 cmd,
+		  u64 arg, bool *handled)
+{
+	struct xen_vcpu *xv = xen_vcpu_get(x, vcpu);
+
+	if (!xv)
+		return -XEN_ENOENT;
+	switch (cmd) {
+	case SCHEDOP_yield:
+		xenhv_core_yield(vcpu);
+		return 0;
+	case SCHEDOP_block:
+		return sched_block(vcpu, x, xv);
+	case SCHEDOP_poll:
+		return sched_poll(vcpu, x, xv, longmode, arg);
+	}
+	/* shutdown, remote_shutdown, watchdog, ...: the VMM's business. */
+	*handled = false;
+	return 0;
+}
+
+/* Stop the vCPU's timers; any context but the timers' own expiry. */
+void xen_vcpu_teardown(struct xen_vcpu *xv)
+{
+	xenhv_timer_stop(&xv->timer);
+	xenhv_timer_stop(&xv->periodic);
+	xenhv_timer_stop(&xv->poll_timer);
+}

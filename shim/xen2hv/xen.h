@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * xen2hv internals: the per-VM and per-vCPU Xen state.
+ *
+ * Guest-visible event state (pending and mask bitmaps, pending_sel,
+ * upcall_pending) lives in guest pages the shim keeps pinned and mapped
+ * (shared_info, each vCPU's vcpu_info), updated with atomic bit operations
+ * as Xen does, from any context: a vCPU's hypercall, a timer's hard
+ * interrupt, the VMM's eventfd or ioctl. x->lock (a raw spinlock, taken
+ * with interrupts off) orders those updates against (re)registration of the
+ * pages and the port table.
+ */
+#ifndef XENHV_XEN2HV_XEN_H
+#define XENHV_XEN2HV_XEN_H
+
+#include <linux/eventfd.h>
+#include <linux/poll.h>
+#include <linux/wait.h>
+#include <xen/interface/xen.h>
+#include <xen/interface/event_channel.h>
+#include <xen/interface/vcpu.h>
+
+#include "xenhv.h"
+#include "guest.h"
+#include "core/core.h"
+
+/* Xen's error numbers (xen/include/public/errno.h); results are -XEN_E*. */
+#define XEN_EPERM		1
+#define XEN_ENOENT		2
+#define XEN_ESRCH		3
+#define XEN_EFAULT		14
+#define XEN_EBUSY		16
+#define XEN_EEXIST		17
+#define XEN_EINVAL		22
+#define XEN_ENOSPC		28
+#define XEN_ENOSYS		38
+#define XEN_ETIME		62
+
+#define XEN_NR_PORTS		(sizeof(xen_ulong_t) * 8 * sizeof(xen_ulong_t) * 8)
+#define XEN_POLL_MAX_PORTS	128
+#define XEN_POLL_ANY		U32_MAX
+
+enum xen_port_type {
+	XEN_PORT_FREE,
+	XEN_PORT_UNBOUND,	/* alloc_unbound: waits for a remote end */
+	XEN_PORT_LOOPBACK,	/* interdomain within the VM */
+	XEN_PORT_VIRQ,
+	XEN_PORT_IPI,
+};
+
+struct xen_port {
+	u8 type;
+	u8 virq;
+	u16 remote_dom;		/* XEN_PORT_UNBOUND */
+	u32 vcpu;		/* vCPU notified */
+	u32 remote;		/* XEN_PORT_LOOPBACK: the other port */
+	struct eventfd_ctx *send_efd;	/* guest sends signal the VMM */
+};
+
+/* The VMM raises a port by signalling an eventfd. */
+struct xen_raise {
+	struct list_head link;
+	struct xen_vm *x;
+	u32 port;
+	struct eventfd_ctx *efd;
+	wait_queue_entry_t wait;
+	poll_table pt;
+};
+
+struct xen_vcpu {
+	struct xen_vm *x;
+	u32 idx;
+	u8 upcall_vector;
+	bool vi_registered;
+	struct xenhv_gpage vi_page;	/* registered vcpu_info page */
+	u32 vi_offset;
+	gpa_t runstate_gpa;		/* 0: none */
+	gpa_t time_gpa;			/* secondary vcpu_time_info, 0: none */
+	struct vcpu_runstate_info runstate;
+	u32 virq_port[NR_VIRQS];
+	struct xenhv_timer timer;	/* singleshot and set_timer_op */
+	struct xenhv_timer periodic;
+	struct xenhv_timer poll_timer;
+	u32 poll_port;			/* 0: not polling; XEN_POLL_ANY */
+};
+
+struct xen_vm {
+	struct xenhv_vm *vm;
+	raw_spinlock_t lock;
+	struct mutex ops_lock;		/* serialises port allocation and pages */
+	struct xenhv_gpage shinfo;
+	struct xenhv_clock clock;
+	u64 params[32];			/* HVM params the shim keeps */
+	u32 nr_vcpus;			/* size of vcpus[] */
+	struct xen_vcpu **vcpus;
+	struct list_head raises;
+	struct rcu_head rcu;
+	struct xen_port ports[XEN_NR_PORTS];
+};
+
+static inline struct xen_vm *to_xen(struct xenhv_vm *vm)
+{
+	return vm->xen.x;
+}
+
+/* Per-vCPU state, created on first use from that vCPU's thread. */
+struct xen_vcpu *xen_vcpu_get(struct xen_vm *x, struct kvm_vcpu *vcpu);
+/* Existing state only: any context. */
+static inline struct xen_vcpu *xen_vcpu_find(struct xen_vm *x, u32 idx)
+{
+	return idx < x->nr_vcpus ? READ_ONCE(x->vcpus[idx]) : NULL;
+}
+
+struct vcpu_info *xen_vcpu_info(struct xen_vm *x, u32 idx);
+
+/* evtchn.c */
+long xen_evtchn_op(struct kvm_vcpu *vcpu, struct xen_vm *x, u64 cmd, u64 arg, bool *handled);
+void xen_evtchn_set_pending(struct xen_vm *x, u32 port);
+bool xen_evtchn_pending(struct xen_vm *x, u32 port);
+void xen_evtchn_kick_upcall(struct xen_vm *x, u32 idx);
+int xen_evtchn_bind_eventfd(struct xen_vm *x, const struct xenhv_xen_port *p);
+int xen_evtchn_raise(struct xen_vm *x, u32 port);
+void xen_evtchn_teardown(struct xen_vm *x);
+
+/* vcpu.c */
+long xen_vcpu_op(struct kvm_vcpu *vcpu, struct xen_vm *x, u64 cmd, u64 id, u64 arg,
+		 bool *handled);
+long xen_set_timer_op(struct kvm_vcpu *vcpu, struct xen_vm *x, u64 timeout);
+long xen_sched_op(struct kvm_vcpu *vcpu, struct xen_vm *x, bool longmode, u64 cmd,
+		  u64 arg, bool *handled);
+void xen_write_time(struct xen_vm *x, struct kvm_vcpu *vcpu);
+void xen_write_wallclock(struct xen_vm *x);
+void xen_vcpu_teardown(struct xen_vcpu *xv);
+
+#endif

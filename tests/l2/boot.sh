@@ -1,0 +1,97 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Acceptance by a real guest: boot Debian's 6.1 kernel as a nested (L2)
+# guest with 2 vCPUs under an unmodified QEMU started paused, attach it to
+# an ABI with the xenhv tool, resume it, and check from its kernel log that
+# it found and used that ABI, reached userspace and powered off.
+# Runs inside the test guest; prints TAP and "# xenhv-tally: ...".
+#
+# Usage: tests/l2/boot.sh xen|hyperv
+set -u
+top=$(cd "$(dirname "$0")/../.." && pwd)
+abi=$1
+series=$(uname -r | cut -d. -f1-2 | sed 's/^\(6\.1\)\..*/\1/')
+dir=$top/build/l2
+log=$dir/l2-$abi-on-$(uname -r).log
+X=$top/tools/xenhv/xenhv
+kernel=$top/.cache/kernels/6.1/vmlinuz
+mkdir -p "$dir"
+rm -f "$log"
+"$top/tests/l2/mkinitrd.sh" "$dir/initrd.gz"
+# FIFOs and the serial log live on the guest's tmpfs (not on 9p).
+tmp=$(mktemp -d)
+mkfifo "$tmp/mon.in" "$tmp/mon.out"
+cat "$tmp/mon.out" > /dev/null &
+
+case $abi in
+xen) cpu=host ;;
+hyperv) cpu=host ;;
+*) echo "usage: $0 xen|hyperv" >&2; exit 2 ;;
+esac
+
+t0=$(date +%s)
+timeout -k 5 ${L2_TIMEOUT:-300} qemu-system-x86_64 -accel kvm -cpu $cpu -smp ${L2_SMP:-2} -m 512M -S \
+	-display none -nodefaults -no-reboot \
+	-kernel "$kernel" -initrd "$dir/initrd.gz" \
+	-append "console=ttyS0 loglevel=${L2_LOGLEVEL:-1} panic=-1 tsc=reliable" \
+	-serial "file:$tmp/serial.log" -chardev pipe,id=mon,path="$tmp/mon" -mon chardev=mon \
+	</dev/null &
+qpid=$!
+for i in $(seq 300); do
+	ls -l /proc/$qpid/fd 2>/dev/null | grep -q kvm-vm && break
+	sleep 0.1
+done
+# timeout(1) is the parent; QEMU is its child.
+vmm=$(pgrep -P $qpid qemu-system || echo $qpid)
+"$X" attach --pid "$vmm" --abi "$abi" --cpuid --no-user-exits
+echo cont > "$tmp/mon.in"
+if [ -n "${L2_TRACE:-}" ]; then
+	while kill -0 $qpid 2>/dev/null; do
+		sleep 20
+		"$X" status --ops 2>/dev/null | sed 's/^/# trace: /'
+	done
+fi
+wait $qpid
+qrc=$?
+cp "$tmp/serial.log" "$log"
+rm -rf "$tmp"
+"$X" status --ops 2>/dev/null | sed 's/^/# /'
+echo "# L2 ($abi) ran for $(( $(date +%s) - t0 ))s, QEMU exit $qrc; log: $log"
+
+n=0 fail=0
+check() {	# check NAME EGREP-PATTERN
+	n=$((n + 1))
+	if grep -qE "$2" "$log"; then
+		echo "ok $n l2_${abi}_$1"
+	else
+		echo "not ok $n l2_${abi}_$1 (no '$2')"
+		fail=$((fail + 1))
+	fi
+}
+echo "TAP version 13"
+if [ "$abi" = xen ]; then
+	echo "1..8"
+	check detects_xen_hvm 'Hypervisor detected: Xen HVM'
+	check vector_callback 'Xen HVM callback vector for event delivery is enabled'
+	check xen_clocksource 'L2-CLOCKSOURCE: xen'
+	check xen_timer_cpu0 'installing Xen timer for CPU 0'
+	check xen_timer_cpu1 'installing Xen timer for CPU 1'
+	check evtchn_ipis 'L2-IRQ: .*[1-9][0-9]* +[0-9]+ +xen-percpu-ipi +(resched|callfunc)'
+	check userspace 'L2: userspace reached.*2 CPUs'
+else
+	echo "1..1"
+fi
+n=$((n + 1))
+if [ "$qrc" = 0 ] && grep -q L2-DONE "$log"; then
+	echo "ok $n l2_${abi}_powers_off"
+else
+	echo "not ok $n l2_${abi}_powers_off (QEMU exit $qrc)"
+	fail=$((fail + 1))
+fi
+if [ $fail -ne 0 ]; then
+	echo "# --- L2 log ---"
+	sed 's/^/# /' "$log" | tail -n 60
+fi
+echo "# xenhv-tally: pass $((n - fail)) fail $fail skip 0"
+[ $fail -eq 0 ]
