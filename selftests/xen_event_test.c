@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "xenhv.h"
+#include "module.h"
 #include "xen_guest.h"
 
 static uint64_t upcalls[VM_MAX_VCPUS];
@@ -28,10 +29,19 @@ static void upcall_handler(struct ex_regs *regs)
 {
 	int me = vcpu_self();
 
-	/* As Linux's upcall handler: both flags are consumed. */
+	struct shared_info *s = xg_shinfo();
+	uint64_t sel;
+
+	/* As Linux's 2-level upcall: consume the flags, then the ports. */
 	upcalls[me]++;
 	xg_vinfo(me)->evtchn_upcall_pending = 0;
-	__atomic_exchange_n(&xg_vinfo(me)->evtchn_pending_sel, 0, __ATOMIC_SEQ_CST);
+	sel = __atomic_exchange_n(&xg_vinfo(me)->evtchn_pending_sel, 0, __ATOMIC_SEQ_CST);
+	while (sel) {
+		int w = __builtin_ctzll(sel);
+
+		sel &= sel - 1;
+		__atomic_and_fetch(&s->evtchn_pending[w], s->evtchn_mask[w], __ATOMIC_SEQ_CST);
+	}
 	xg_eoi();
 }
 
@@ -126,8 +136,8 @@ static void guest_timer(uint64_t vcpu)
 	wait_upcalls(vcpu, 1);
 	fired = xg_now(xg_vinfo(vcpu));
 	GUEST_ASSERT(fired >= t.timeout_abs_ns);
-	GUEST_ASSERT(s->evtchn_pending[bv.port / 64] & (1ull << (bv.port % 64)));
-	s->evtchn_pending[bv.port / 64] &= ~(1ull << (bv.port % 64));
+	/* The handler consumed the port: its pending bit is clear again. */
+	GUEST_ASSERT(!(s->evtchn_pending[bv.port / 64] & (1ull << (bv.port % 64))));
 
 	/* A deadline in the past fires at once; with VCPU_SSHOTTMR_future it fails. */
 	t.timeout_abs_ns = 1;
@@ -183,16 +193,32 @@ static void guest_ipi(uint64_t vcpu)
 	GUEST_DONE();
 }
 
+/*
+ * Both vCPUs of a two-vCPU test meet at each of their @n syncs (vCPU 0
+ * lingers @delay_us after the last, so vCPU 1 blocks first), then run to
+ * the end.
+ */
+static void barrier_thread(struct vcpu *vcpu, int n, unsigned int delay_us)
+{
+	struct vcpu **v = vcpu->vm->vcpus;
+	struct ucall uc;
+	long i;
+
+	for (i = 1; i <= n; i++) {
+		TEST_ASSERT_EQ(vcpu_run_ucall(vcpu, &uc), UCALL_SYNC);
+		__atomic_store_n((long *)&vcpu->priv, i, __ATOMIC_SEQ_CST);
+		while (__atomic_load_n((long *)&v[0]->priv, __ATOMIC_SEQ_CST) < i ||
+		       __atomic_load_n((long *)&v[1]->priv, __ATOMIC_SEQ_CST) < i)
+			usleep(1000);
+		if (vcpu->id == 0 && i == n)
+			usleep(delay_us);
+	}
+	TEST_ASSERT_EQ(vcpu_run_ucall(vcpu, &uc), UCALL_DONE);
+}
+
 static void ipi_thread(struct vcpu *vcpu)
 {
-	struct ucall uc;
-
-	TEST_ASSERT_EQ(vcpu_run_ucall(vcpu, &uc), UCALL_SYNC);
-	vcpu->priv = (void *)1;
-	while (!vcpu->vm->vcpus[0]->priv || !vcpu->vm->vcpus[1]->priv)
-		usleep(1000);
-	TEST_ASSERT_EQ(vcpu_run_ucall(vcpu, &uc), UCALL_SYNC);
-	TEST_ASSERT_EQ(vcpu_run_ucall(vcpu, &uc), UCALL_DONE);
+	barrier_thread(vcpu, 2, 0);
 }
 
 XTEST(ipi_between_vcpus)
@@ -205,6 +231,268 @@ XTEST(ipi_between_vcpus)
 	for (i = 0; i < 2; i++)
 		vcpu_thread_join(vm->vcpus[i]);
 	vm_destroy(vm);
+}
+
+static void guest_bad_input(uint64_t vcpu)
+{
+	struct evtchn_send send = { .port = 0 };
+	struct evtchn_bind_ipi bi = { .vcpu = 0 };
+	struct evtchn_bind_virq bv = { .virq = 99, .vcpu = 0 };
+	struct evtchn_close cl = { .port = 99 };
+	struct evtchn_status st = { .dom = DOMID_SELF, .port = 77 };
+	struct evtchn_unmask um;
+	struct shared_info *s = xg_shinfo();
+
+	/* Before shared_info exists, ports work but nothing is delivered. */
+	GUEST_ASSERT_EQ(xg_evtchn(EVTCHNOP_bind_ipi, &bi), 0);
+	send.port = bi.port;
+	GUEST_ASSERT_EQ(xg_evtchn(EVTCHNOP_send, &send), 0);
+	xg_setup_shinfo();
+	guest_prepare(vcpu);
+	wait_upcalls(vcpu, 1);
+
+	send.port = 0;
+	GUEST_ASSERT_EQ(xg_evtchn(EVTCHNOP_send, &send), -22);
+	send.port = 4096;
+	GUEST_ASSERT_EQ(xg_evtchn(EVTCHNOP_send, &send), -22);
+	send.port = 0xffffffff;
+	GUEST_ASSERT_EQ(xg_evtchn(EVTCHNOP_send, &send), -22);
+	GUEST_ASSERT_EQ(xg_evtchn(EVTCHNOP_close, &cl), -22);
+	GUEST_ASSERT_EQ(xg_evtchn(EVTCHNOP_bind_virq, &bv), -22);
+	bv = (struct evtchn_bind_virq){ .virq = VIRQ_TIMER, .vcpu = 7 };
+	GUEST_ASSERT_EQ(xg_evtchn(EVTCHNOP_bind_virq, &bv), -2);
+	bi.vcpu = 100;
+	GUEST_ASSERT_EQ(xg_evtchn(EVTCHNOP_bind_ipi, &bi), -2);
+	GUEST_ASSERT_EQ(xg_evtchn(EVTCHNOP_status, &st), 0);
+	GUEST_ASSERT_EQ(st.status, EVTCHNSTAT_closed);
+	/* Arguments at unmapped guest addresses. */
+	GUEST_ASSERT_EQ(xg_evtchn(EVTCHNOP_send, (void *)0x7ffffffff000ull), -14);
+	GUEST_ASSERT_EQ(xg_evtchn(EVTCHNOP_bind_ipi, (void *)0xfffffffffffff000ull), -14);
+	/* FIFO event channels are not offered. */
+	GUEST_ASSERT_EQ(xg_evtchn(EVTCHNOP_init_control, &st), -38);
+
+	/* A masked port is pending without an upcall, until it is unmasked. */
+	bi.vcpu = vcpu;
+	GUEST_ASSERT_EQ(xg_evtchn(EVTCHNOP_bind_ipi, &bi), 0);
+	s->evtchn_mask[bi.port / 64] |= 1ull << (bi.port % 64);
+	upcalls[vcpu] = 0;
+	send.port = bi.port;
+	GUEST_ASSERT_EQ(xg_evtchn(EVTCHNOP_send, &send), 0);
+	GUEST_ASSERT(s->evtchn_pending[bi.port / 64] & (1ull << (bi.port % 64)));
+	__asm__ volatile("sti; nop; nop; nop; cli");
+	GUEST_ASSERT_EQ(upcalls[vcpu], 0);
+	um.port = bi.port;
+	GUEST_ASSERT_EQ(xg_evtchn(EVTCHNOP_unmask, &um), 0);
+	wait_upcalls(vcpu, 1);
+	/* Sending on a VIRQ port is refused. */
+	bv = (struct evtchn_bind_virq){ .virq = VIRQ_DEBUG, .vcpu = 0 };
+	GUEST_ASSERT_EQ(xg_evtchn(EVTCHNOP_bind_virq, &bv), 0);
+	send.port = bv.port;
+	GUEST_ASSERT_EQ(xg_evtchn(EVTCHNOP_send, &send), -22);
+	GUEST_DONE();
+}
+
+XTEST(bad_ports_masking_and_early_calls)
+{
+	struct vm *vm = xen_vm(1, guest_bad_input);
+
+	vcpu_run_to_done(vm->vcpus[0]);
+	vm_destroy(vm);
+}
+
+static void guest_loopback(uint64_t vcpu)
+{
+	struct evtchn_alloc_unbound au = { .dom = DOMID_SELF, .remote_dom = DOMID_SELF };
+	struct evtchn_bind_interdomain bi = { .remote_dom = DOMID_SELF };
+	struct evtchn_status st = { .dom = DOMID_SELF };
+	struct evtchn_send send;
+	struct evtchn_close cl;
+	struct shared_info *s = xg_shinfo();
+
+	xg_setup_shinfo();
+	GUEST_ASSERT_EQ(xg_evtchn(EVTCHNOP_alloc_unbound, &au), 0);
+	bi.remote_port = au.port;
+	GUEST_ASSERT_EQ(xg_evtchn(EVTCHNOP_bind_interdomain, &bi), 0);
+	/* The other end is taken now. */
+	GUEST_ASSERT_EQ(xg_evtchn(EVTCHNOP_bind_interdomain, &bi), -22);
+	send.port = bi.local_port;
+	GUEST_ASSERT_EQ(xg_evtchn(EVTCHNOP_send, &send), 0);
+	GUEST_ASSERT(s->evtchn_pending[au.port / 64] & (1ull << (au.port % 64)));
+	GUEST_ASSERT(!(s->evtchn_pending[bi.local_port / 64] & (1ull << (bi.local_port % 64))));
+	send.port = au.port;
+	GUEST_ASSERT_EQ(xg_evtchn(EVTCHNOP_send, &send), 0);
+	GUEST_ASSERT(s->evtchn_pending[bi.local_port / 64] & (1ull << (bi.local_port % 64)));
+	st.port = au.port;
+	GUEST_ASSERT_EQ(xg_evtchn(EVTCHNOP_status, &st), 0);
+	GUEST_ASSERT_EQ(st.status, EVTCHNSTAT_interdomain);
+	GUEST_ASSERT_EQ(st.u.interdomain.port, bi.local_port);
+	/* Closing one end leaves the other unbound. */
+	cl.port = bi.local_port;
+	GUEST_ASSERT_EQ(xg_evtchn(EVTCHNOP_close, &cl), 0);
+	GUEST_ASSERT_EQ(xg_evtchn(EVTCHNOP_status, &st), 0);
+	GUEST_ASSERT_EQ(st.status, EVTCHNSTAT_unbound);
+	GUEST_DONE();
+}
+
+XTEST(loopback_interdomain_ports)
+{
+	struct vm *vm = xen_vm(1, guest_loopback);
+
+	vcpu_run_to_done(vm->vcpus[0]);
+	vm_destroy(vm);
+}
+
+static uint32_t poll_port_nr;
+
+static void guest_poll(uint64_t vcpu)
+{
+	struct sched_poll p = { .nr_ports = 1 };
+	struct evtchn_bind_ipi bi = { .vcpu = 1 };
+	struct shared_info *s = xg_shinfo();
+	uint64_t t0, t1;
+
+	if (vcpu == 0) {
+		xg_setup_shinfo();
+		GUEST_ASSERT_EQ(xg_evtchn(EVTCHNOP_bind_ipi, &bi), 0);
+		poll_port_nr = bi.port;
+		s->evtchn_mask[bi.port / 64] |= 1ull << (bi.port % 64);
+	}
+	GUEST_SYNC(1);
+	if (vcpu == 1) {
+		uint32_t port = READ_ONCE(poll_port_nr);
+
+		set_xen_guest_handle(p.ports, &port);
+		/* A timeout: absolute guest time, 5 ms ahead. */
+		t0 = xg_now(&s->vcpu_info[1]);
+		p.timeout = t0 + 5000000;
+		GUEST_ASSERT_EQ(xg_call(__HYPERVISOR_sched_op, SCHEDOP_poll, (uint64_t)&p, 0), 0);
+		t1 = xg_now(&s->vcpu_info[1]);
+		GUEST_ASSERT(t1 >= p.timeout);
+		/* Without a timeout: until vCPU 0 sends on the (masked) port. */
+		p.timeout = 0;
+		GUEST_SYNC(2);
+		GUEST_ASSERT_EQ(xg_call(__HYPERVISOR_sched_op, SCHEDOP_poll, (uint64_t)&p, 0), 0);
+		GUEST_ASSERT(s->evtchn_pending[port / 64] & (1ull << (port % 64)));
+		/* Too many ports, a bad port. */
+		p.nr_ports = 129;
+		GUEST_ASSERT_EQ(xg_call(__HYPERVISOR_sched_op, SCHEDOP_poll, (uint64_t)&p, 0), -22);
+		port = 0;
+		p.nr_ports = 1;
+		GUEST_ASSERT_EQ(xg_call(__HYPERVISOR_sched_op, SCHEDOP_poll, (uint64_t)&p, 0), -22);
+	} else {
+		struct evtchn_send send = { .port = poll_port_nr };
+
+		GUEST_SYNC(2);
+		GUEST_ASSERT_EQ(xg_evtchn(EVTCHNOP_send, &send), 0);
+	}
+	GUEST_DONE();
+}
+
+static void poll_thread(struct vcpu *vcpu)
+{
+	barrier_thread(vcpu, 2, 50000);
+}
+
+XTEST(poll_blocks_until_event_or_timeout)
+{
+	struct vm *vm = xen_vm(2, guest_poll);
+	int i;
+
+	for (i = 0; i < 2; i++)
+		vcpu_thread_start(vm->vcpus[i], poll_thread);
+	for (i = 0; i < 2; i++)
+		vcpu_thread_join(vm->vcpus[i]);
+	vm_destroy(vm);
+}
+
+static void guest_vmm_port(uint64_t vcpu)
+{
+	struct evtchn_alloc_unbound au = { .dom = DOMID_SELF, .remote_dom = 0 };
+	struct evtchn_send send;
+
+	xg_setup_shinfo();
+	guest_prepare(vcpu);
+	wait_upcalls(vcpu, 1);
+	GUEST_ASSERT_EQ(xg_evtchn(EVTCHNOP_alloc_unbound, &au), 0);
+	GUEST_SYNC(au.port);		/* the VMM binds its eventfds */
+	send.port = au.port;
+	GUEST_ASSERT_EQ(xg_evtchn(EVTCHNOP_send, &send), 0);
+	GUEST_SYNC(0);			/* the VMM raises the port */
+	wait_upcalls(vcpu, 2);
+	GUEST_DONE();
+}
+
+XTEST(vmm_served_port_with_eventfds)
+{
+	struct vm *vm = xen_vm(1, guest_vmm_port);
+	int dev = xenhv_open(), sfd = eventfd(0, 0), rfd = eventfd(0, 0);
+	struct xenhv_xen_port b = { .vm_fd = vm->fd, .send_fd = -1, .raise_fd = -1 };
+	struct ucall uc;
+	uint64_t v = 0;
+
+	TEST_ASSERT_EQ(vcpu_run_ucall(vm->vcpus[0], &uc), UCALL_SYNC);
+	b.port = uc.args[0];
+	/* Bad requests first. */
+	TEST_ASSERT(ioctl(dev, XENHV_XEN_BIND_PORT, &b) && errno == EINVAL, "no flags");
+	b.flags = XENHV_PORT_SEND_EVENTFD;
+	b.send_fd = 0;	/* not an eventfd */
+	TEST_ASSERT(ioctl(dev, XENHV_XEN_BIND_PORT, &b) && errno == EINVAL, "stdin bound");
+	b.port = 5000;
+	b.send_fd = sfd;
+	TEST_ASSERT(ioctl(dev, XENHV_XEN_BIND_PORT, &b) && errno == EINVAL, "port 5000");
+	b.port = uc.args[0];
+	b.flags = XENHV_PORT_SEND_EVENTFD | XENHV_PORT_RAISE_EVENTFD;
+	b.raise_fd = rfd;
+	TEST_ASSERT(!ioctl(dev, XENHV_XEN_BIND_PORT, &b), "bind: %s", strerror(errno));
+	/* The guest's send signals the eventfd, with no userspace exit. */
+	TEST_ASSERT_EQ(vcpu_run_ucall(vm->vcpus[0], &uc), UCALL_SYNC);
+	TEST_ASSERT_EQ(read(sfd, &v, 8), 8);
+	TEST_ASSERT_EQ(v, 1);
+	v = 1;
+	TEST_ASSERT_EQ(write(rfd, &v, 8), 8);
+	vcpu_run_to_done(vm->vcpus[0]);
+	close(sfd);
+	close(rfd);
+	close(dev);
+	vm_destroy(vm);
+}
+
+static void guest_armed(uint64_t vcpu)
+{
+	struct evtchn_bind_virq bv = { .virq = VIRQ_TIMER, .vcpu = vcpu };
+	struct vcpu_set_periodic_timer pt = { .period_ns = 1000000 };
+	struct vcpu_set_singleshot_timer st = { .timeout_abs_ns = ~0ull >> 2 };
+
+	xg_setup_shinfo();
+	guest_prepare(vcpu);
+	GUEST_ASSERT_EQ(xg_evtchn(EVTCHNOP_bind_virq, &bv), 0);
+	pt.period_ns = 1000;		/* under 1 ms: refused */
+	GUEST_ASSERT_EQ(xg_call(__HYPERVISOR_vcpu_op, VCPUOP_set_periodic_timer, vcpu,
+				(uint64_t)&pt), -22);
+	pt.period_ns = 1000000;
+	GUEST_ASSERT_EQ(xg_call(__HYPERVISOR_vcpu_op, VCPUOP_set_periodic_timer, vcpu,
+				(uint64_t)&pt), 0);
+	GUEST_ASSERT_EQ(xg_call(__HYPERVISOR_vcpu_op, VCPUOP_set_singleshot_timer, vcpu,
+				(uint64_t)&st), 0);
+	wait_upcalls(vcpu, 3);		/* the periodic timer ticks */
+	GUEST_DONE();
+}
+
+XTEST(teardown_with_armed_timers_and_eventfds)
+{
+	struct vm *vm = xen_vm(1, guest_armed);
+	int dev = xenhv_open(), rfd = eventfd(0, 0);
+	struct xenhv_xen_port b = {
+		.vm_fd = vm->fd, .flags = XENHV_PORT_RAISE_EVENTFD, .port = 1,
+		.send_fd = -1, .raise_fd = rfd,
+	};
+
+	TEST_ASSERT(!ioctl(dev, XENHV_XEN_BIND_PORT, &b), "bind: %s", strerror(errno));
+	vcpu_run_to_done(vm->vcpus[0]);
+	/* Periodic and far-future timers armed, an eventfd bound: destroy. */
+	vm_destroy(vm);
+	close(rfd);
+	close(dev);
 }
 
 int main(int argc, char **argv)
