@@ -40,7 +40,13 @@ static void wake_pollers(struct xen_vm *x, u32 port)
 	}
 }
 
-/* Mark @port's word in @idx's pending_sel and raise the upcall. Under x->lock. */
+/*
+ * Mark @port's word in @idx's pending_sel and raise the upcall. Under
+ * x->lock. Xen checks upcall_pending again at every VM entry, so an upcall
+ * that found the LAPIC off (an AP not started yet) is not lost there; the
+ * shim sees no VM entries, so it sends the vector for every newly pending
+ * port instead. A spurious upcall costs the guest one scan of pending_sel.
+ */
 static void notify_vcpu(struct xen_vm *x, u32 idx, u32 port)
 {
 	struct vcpu_info *vi = xen_vcpu_info(x, idx);
@@ -49,11 +55,8 @@ static void notify_vcpu(struct xen_vm *x, u32 idx, u32 port)
 
 	if (!vi || !vcpu)
 		return;
-	if (test_and_set_bit(port / (sizeof(xen_ulong_t) * 8),
-			     (unsigned long *)&vi->evtchn_pending_sel))
-		return;
-	if (xchg(&vi->evtchn_upcall_pending, 1))
-		return;
+	set_bit(port / (sizeof(xen_ulong_t) * 8), (unsigned long *)&vi->evtchn_pending_sel);
+	WRITE_ONCE(vi->evtchn_upcall_pending, 1);
 	if (xv && xv->upcall_vector)
 		xenhv_send_vector(vcpu, xv->upcall_vector);
 	/* SCHEDOP_block waits for the upcall flag. */

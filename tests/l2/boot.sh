@@ -34,7 +34,7 @@ t0=$(date +%s)
 timeout -k 5 ${L2_TIMEOUT:-300} qemu-system-x86_64 -accel kvm -cpu $cpu -smp ${L2_SMP:-2} -m 512M -S \
 	-display none -nodefaults -no-reboot \
 	-kernel "$kernel" -initrd "$dir/initrd.gz" \
-	-append "console=ttyS0 loglevel=${L2_LOGLEVEL:-1} panic=-1 tsc=reliable" \
+	-append "console=ttyS0 loglevel=${L2_LOGLEVEL:-1} log_buf_len=4M panic=-1 tsc=reliable" \
 	-serial "file:$tmp/serial.log" -chardev pipe,id=mon,path="$tmp/mon" -mon chardev=mon \
 	</dev/null &
 qpid=$!
@@ -48,7 +48,7 @@ vmm=$(pgrep -P $qpid qemu-system || echo $qpid)
 echo cont > "$tmp/mon.in"
 if [ -n "${L2_TRACE:-}" ]; then
 	while kill -0 $qpid 2>/dev/null; do
-		sleep 20
+		sleep ${L2_TRACE}
 		"$X" status --ops 2>/dev/null | sed 's/^/# trace: /'
 	done
 fi
@@ -71,13 +71,14 @@ check() {	# check NAME EGREP-PATTERN
 }
 echo "TAP version 13"
 if [ "$abi" = xen ]; then
-	echo "1..8"
+	echo "1..9"
 	check detects_xen_hvm 'Hypervisor detected: Xen HVM'
 	check vector_callback 'Xen HVM callback vector for event delivery is enabled'
 	check xen_clocksource 'L2-CLOCKSOURCE: xen'
 	check xen_timer_cpu0 'installing Xen timer for CPU 0'
 	check xen_timer_cpu1 'installing Xen timer for CPU 1'
-	check evtchn_ipis 'L2-IRQ: .*[1-9][0-9]* +[0-9]+ +xen-percpu-ipi +(resched|callfunc)'
+	check evtchn_ipis_to_cpu0 'L2-IRQ: +[0-9]+: +[1-9][0-9]* +[0-9]+ +xen-percpu +-ipi +resched0'
+	check evtchn_ipis_to_cpu1 'L2-IRQ: +[0-9]+: +[0-9]+ +[1-9][0-9]* +xen-percpu +-ipi +resched1'
 	check userspace 'L2: userspace reached.*2 CPUs'
 else
 	echo "1..1"
