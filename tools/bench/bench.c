@@ -12,6 +12,10 @@
  *   shim-user      a Xen call the shim sends to userspace (KVM_EXIT_XEN)
  *   native-hooked  an unknown hypercall on a VM that is not attached
  *   native-stock   the same with the module unloaded (the hook's cost)
+ *   xen-yield      SCHEDOP_yield
+ *   xen-send       EVTCHNOP_send on an IPI port (masked: no interrupt)
+ *   xen-timer      VCPUOP_set_singleshot_timer (re-arming a far deadline)
+ *   xen-poll       SCHEDOP_poll on a port already pending (no blocking)
  */
 #include <errno.h>
 #include <stdio.h>
@@ -24,6 +28,7 @@
 #include "abi.h"
 #include "module.h"
 #include "xenhv.h"
+#include "xen_guest.h"
 
 #define ROUNDS	5
 #define OS_ID	0x8100000000001234ull
@@ -46,11 +51,50 @@ static void guest_hv_loop(uint64_t n)
 	GUEST_DONE();
 }
 
-enum mode { SHIM_XEN, SHIM_HV, KVM_HV, KVM_XEN, SHIM_USER, NATIVE_HOOKED, NATIVE_STOCK, NR_MODES };
+enum mode {
+	SHIM_XEN, SHIM_HV, KVM_HV, KVM_XEN, SHIM_USER, NATIVE_HOOKED,
+	XEN_YIELD, XEN_SEND, XEN_TIMER, XEN_POLL, NATIVE_STOCK, NR_MODES
+};
 
 static const char * const names[NR_MODES] = {
-	"shim-xen", "shim-hv", "kvm-hv", "kvm-xen", "shim-user", "native-hooked", "native-stock",
+	"shim-xen", "shim-hv", "kvm-hv", "kvm-xen", "shim-user", "native-hooked",
+	"xen-yield", "xen-send", "xen-timer", "xen-poll", "native-stock",
 };
+
+/* The Xen hot-path calls, after the setup a Linux guest makes. */
+static void guest_xen_hot(uint64_t n, uint64_t what)
+{
+	struct evtchn_bind_ipi bi = { .vcpu = 0 };
+	struct evtchn_send send;
+	struct vcpu_set_singleshot_timer t = { .timeout_abs_ns = 1ull << 60 };
+	struct sched_poll p = { .nr_ports = 1 };
+	uint32_t port;
+
+	xg_setup_shinfo();
+	GUEST_ASSERT_EQ(xg_evtchn(EVTCHNOP_bind_ipi, &bi), 0);
+	port = bi.port;
+	xg_shinfo()->evtchn_mask[port / 64] |= 1ull << (port % 64);
+	send.port = port;
+	GUEST_ASSERT_EQ(xg_evtchn(EVTCHNOP_send, &send), 0);	/* now pending */
+	set_xen_guest_handle(p.ports, &port);
+	while (n--) {
+		switch (what) {
+		case XEN_YIELD:
+			xg_call(__HYPERVISOR_sched_op, SCHEDOP_yield, 0, 0);
+			break;
+		case XEN_SEND:
+			xg_evtchn(EVTCHNOP_send, &send);
+			break;
+		case XEN_TIMER:
+			xg_call(__HYPERVISOR_vcpu_op, VCPUOP_set_singleshot_timer, 0, (uint64_t)&t);
+			break;
+		case XEN_POLL:
+			xg_call(__HYPERVISOR_sched_op, SCHEDOP_poll, (uint64_t)&p, 0);
+			break;
+		}
+	}
+	GUEST_DONE();
+}
 
 static double now(void)
 {
@@ -103,13 +147,21 @@ static int kvm_xen_setup(struct vm *vm)
 /* One timed run; returns calls per second, or 0 if the mode is unavailable. */
 static double run_mode(enum mode m)
 {
-	struct vm *vm = vm_create(NULL);
+	struct vm *vm = vm_create(&(struct vm_opts){ .irqchip = true });
 	struct vcpu *vcpu;
 	uint64_t exits = 0;
 	struct ucall uc;
 	double t0, t;
 
 	switch (m) {
+	case XEN_YIELD:
+	case XEN_SEND:
+	case XEN_TIMER:
+	case XEN_POLL:
+		vcpu = vm_add_vcpu(vm, guest_xen_hot);
+		vcpu_set_args(vcpu, 2, iters, (uint64_t)m);
+		xenhv_attach_ok(vm, XENHV_ABI_XEN, 0);
+		break;
 	case SHIM_HV:
 	case KVM_HV:
 		vcpu = vm_add_vcpu(vm, guest_hv_loop);
@@ -170,8 +222,9 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	for (i = 0; i < ROUNDS; i++) {
-		for (m = 0; m < NATIVE_STOCK; m++)
-			r[m][i] = run_mode(m);
+		for (m = 0; m < NR_MODES; m++)
+			if (m != NATIVE_STOCK)
+				r[m][i] = run_mode(m);
 		/*
 		 * The hook's cost: the same run with the module unloaded. Loading
 		 * and unloading patch kernel text, which under TCG throws away
@@ -208,5 +261,10 @@ int main(int argc, char **argv)
 	RATIO(SHIM_XEN, KVM_HV, "shim-xen / kvm-hv (in-kernel call vs KVM's)");
 	RATIO(SHIM_XEN, SHIM_USER, "shim-xen / shim-user (kernel vs userspace exit)");
 	RATIO(NATIVE_HOOKED, NATIVE_STOCK, "native-hooked / native-stock (hook cost)");
+	RATIO(XEN_YIELD, SHIM_USER, "xen-yield / shim-user");
+	RATIO(XEN_SEND, SHIM_USER, "xen-send / shim-user");
+	RATIO(XEN_TIMER, SHIM_USER, "xen-timer / shim-user");
+	RATIO(XEN_POLL, SHIM_USER, "xen-poll / shim-user");
+	RATIO(XEN_SEND, KVM_HV, "xen-send / kvm-hv (KVM's own in-kernel call)");
 	return 0;
 }
