@@ -94,36 +94,17 @@ static void guest_hv_spin_wait(void)
 
 XTEST(kvm_hyperv_spin_wait_still_works)
 {
-	struct kvm_cpuid2 *base, *hv, *all;
 	struct vm *vm;
 	struct vcpu *vcpu;
-	unsigned int i;
-	int kvm;
 
 	if (!kvm_check_cap(KVM_CAP_HYPERV) || !kvm_check_cap(KVM_CAP_SYS_HYPERV_CPUID))
 		SKIP("KVM has no Hyper-V emulation");
 	vm = vm_create(NULL);
 	vcpu = vm_add_vcpu(vm, guest_hv_spin_wait);
-	base = kvm_supported_cpuid();
-	hv = calloc(1, sizeof(*hv) + 64 * sizeof(hv->entries[0]));
-	all = calloc(1, sizeof(*all) + 320 * sizeof(all->entries[0]));
-	hv->nent = 64;
-	kvm = kvm_open();
-	TEST_ASSERT(!ioctl(kvm, KVM_GET_SUPPORTED_HV_CPUID, hv), "KVM_GET_SUPPORTED_HV_CPUID");
-	/* KVM's own PV leaves would hide Hyper-V's at the same base. */
-	for (i = 0; i < base->nent; i++)
-		if ((base->entries[i].function & 0xffff0000) != 0x40000000)
-			all->entries[all->nent++] = base->entries[i];
-	for (i = 0; i < hv->nent; i++)
-		all->entries[all->nent++] = hv->entries[i];
-	vcpu_set_cpuid(vcpu, all);
+	vcpu_set_kvm_hyperv_cpuid(vcpu);
 	vcpu_set_msr(vcpu, HV_X64_MSR_GUEST_OS_ID, 0x8100000000001234ull);
 	vcpu_set_msr(vcpu, HV_X64_MSR_HYPERCALL, VM_SCRATCH_GPA | HV_X64_MSR_HYPERCALL_ENABLE);
 	vcpu_run_to_done(vcpu);
-	free(base);
-	free(hv);
-	free(all);
-	close(kvm);
 	vm_destroy(vm);
 }
 

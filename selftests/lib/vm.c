@@ -195,6 +195,30 @@ void vcpu_set_cpuid(struct vcpu *vcpu, const struct kvm_cpuid2 *cpuid)
 		die("KVM_SET_CPUID2");
 }
 
+/* KVM's own Hyper-V emulation: its Hyper-V leaves instead of its PV leaves. */
+void vcpu_set_kvm_hyperv_cpuid(struct vcpu *vcpu)
+{
+	struct kvm_cpuid2 *base = kvm_supported_cpuid(), *hv, *all;
+	unsigned int i;
+	int kvm = kvm_open();
+
+	hv = calloc(1, sizeof(*hv) + 64 * sizeof(hv->entries[0]));
+	all = calloc(1, sizeof(*all) + 320 * sizeof(all->entries[0]));
+	hv->nent = 64;
+	if (ioctl(kvm, KVM_GET_SUPPORTED_HV_CPUID, hv))
+		die("KVM_GET_SUPPORTED_HV_CPUID");
+	for (i = 0; i < base->nent; i++)
+		if ((base->entries[i].function & 0xffff0000) != 0x40000000)
+			all->entries[all->nent++] = base->entries[i];
+	for (i = 0; i < hv->nent; i++)
+		all->entries[all->nent++] = hv->entries[i];
+	vcpu_set_cpuid(vcpu, all);
+	free(base);
+	free(hv);
+	free(all);
+	close(kvm);
+}
+
 static void seg(struct kvm_segment *s, uint16_t sel, int type, int l, int db, int dpl)
 {
 	memset(s, 0, sizeof(*s));

@@ -76,6 +76,7 @@ void vcpu_get_regs(struct vcpu *vcpu, struct kvm_regs *regs);
 void vcpu_set_regs(struct vcpu *vcpu, struct kvm_regs *regs);
 void vcpu_set_cpuid(struct vcpu *vcpu, const struct kvm_cpuid2 *cpuid);
 struct kvm_cpuid2 *kvm_supported_cpuid(void);
+void vcpu_set_kvm_hyperv_cpuid(struct vcpu *vcpu);
 void vcpu_set_msr(struct vcpu *vcpu, uint32_t index, uint64_t value);
 uint64_t vcpu_get_msr(struct vcpu *vcpu, uint32_t index);
 

@@ -104,29 +104,6 @@ static double now(void)
 	return t.tv_sec + t.tv_nsec / 1e9;
 }
 
-static void kvm_hv_setup(struct vcpu *vcpu)
-{
-	struct kvm_cpuid2 *base = kvm_supported_cpuid(), *hv, *all;
-	unsigned int i;
-	int kvm = kvm_open();
-
-	hv = calloc(1, sizeof(*hv) + 64 * sizeof(hv->entries[0]));
-	all = calloc(1, sizeof(*all) + 320 * sizeof(all->entries[0]));
-	hv->nent = 64;
-	if (ioctl(kvm, KVM_GET_SUPPORTED_HV_CPUID, hv))
-		TEST_FAIL("KVM_GET_SUPPORTED_HV_CPUID");
-	for (i = 0; i < base->nent; i++)
-		if ((base->entries[i].function & 0xffff0000) != 0x40000000)
-			all->entries[all->nent++] = base->entries[i];
-	for (i = 0; i < hv->nent; i++)
-		all->entries[all->nent++] = hv->entries[i];
-	vcpu_set_cpuid(vcpu, all);
-	free(base);
-	free(hv);
-	free(all);
-	close(kvm);
-}
-
 static int kvm_xen_setup(struct vm *vm)
 {
 	struct kvm_xen_hvm_config cfg = {
@@ -169,7 +146,7 @@ static double run_mode(enum mode m)
 		if (m == SHIM_HV)
 			xenhv_attach_ok(vm, XENHV_ABI_HYPERV, 0);
 		else
-			kvm_hv_setup(vcpu);
+			vcpu_set_kvm_hyperv_cpuid(vcpu);
 		break;
 	default:
 		vcpu = vm_add_vcpu(vm, guest_xen_loop);
