@@ -495,6 +495,89 @@ XTEST(teardown_with_armed_timers_and_eventfds)
 	close(dev);
 }
 
+static void guest_misc(uint64_t vcpu)
+{
+	struct xen_feature_info fi = { .submap_idx = 0 };
+	struct xen_extraversion ev;
+	struct xen_hvm_param hp = { .domid = DOMID_SELF, .index = HVM_PARAM_CALLBACK_IRQ };
+	struct xen_hvm_pagetable_dying pd = { .domid = DOMID_SELF, .gpa = ~0ull };
+	struct vcpu_register_runstate_memory_area ra;
+	struct vcpu_runstate_info *rs = (struct vcpu_runstate_info *)(VM_SCRATCH_GPA + 0x30000);
+	struct evtchn_bind_virq bv = { .virq = VIRQ_TIMER, .vcpu = 0 };
+	struct evtchn_alloc_unbound *au = (void *)(VM_SCRATCH_GPA + 0x40ffc);
+	uint64_t now;
+
+	/* xen_version's queries. */
+	GUEST_ASSERT_EQ(xg_call(__HYPERVISOR_xen_version, XENVER_get_features, (uint64_t)&fi, 0), 0);
+	GUEST_ASSERT(fi.submap & (1u << XENFEAT_hvm_safe_pvclock));
+	GUEST_ASSERT(fi.submap & (1u << XENFEAT_hvm_callback_vector));
+	fi.submap_idx = 1;
+	GUEST_ASSERT_EQ(xg_call(__HYPERVISOR_xen_version, XENVER_get_features, (uint64_t)&fi, 0), 0);
+	GUEST_ASSERT_EQ(fi.submap, 0);
+	GUEST_ASSERT_EQ(xg_call(__HYPERVISOR_xen_version, XENVER_extraversion, (uint64_t)&ev, 0), 0);
+	GUEST_ASSERT_EQ(ev.extraversion[0], '.');
+	GUEST_ASSERT_EQ(xg_call(__HYPERVISOR_xen_version, XENVER_pagesize, 0, 0), 4096);
+	GUEST_ASSERT_EQ(xg_call(__HYPERVISOR_xen_version, XENVER_get_features,
+				0x7ffffffff000ull, 0), -14);
+	GUEST_ASSERT_EQ(xg_call(__HYPERVISOR_xen_version, 0x7777, 0, 0), -38);
+
+	/* HVM params: kept, checked, the global vector callback refused. */
+	hp.value = 1;
+	GUEST_ASSERT_EQ(xg_call(__HYPERVISOR_hvm_op, HVMOP_set_param, (uint64_t)&hp, 0), 0);
+	hp.value = 0;
+	GUEST_ASSERT_EQ(xg_call(__HYPERVISOR_hvm_op, HVMOP_get_param, (uint64_t)&hp, 0), 0);
+	GUEST_ASSERT_EQ(hp.value, 1);
+	hp.value = (2ull << 56) | 0xf3;
+	GUEST_ASSERT_EQ(xg_call(__HYPERVISOR_hvm_op, HVMOP_set_param, (uint64_t)&hp, 0), -22);
+	hp.index = 999;
+	GUEST_ASSERT_EQ(xg_call(__HYPERVISOR_hvm_op, HVMOP_get_param, (uint64_t)&hp, 0), -22);
+	hp.index = 0;
+	hp.domid = 5;
+	GUEST_ASSERT_EQ(xg_call(__HYPERVISOR_hvm_op, HVMOP_get_param, (uint64_t)&hp, 0), -3);
+	GUEST_ASSERT_EQ(xg_call(__HYPERVISOR_hvm_op, 5 /* flush_tlbs */, 0, 0), 0);
+	GUEST_ASSERT_EQ(xg_call(__HYPERVISOR_hvm_op, 5, 8, 0), -22);
+	GUEST_ASSERT_EQ(xg_call(__HYPERVISOR_hvm_op, HVMOP_pagetable_dying, (uint64_t)&pd, 0), 0);
+
+	/* A runstate area, filled at registration. */
+	xg_setup_shinfo();
+	ra.addr.v = (void *)rs;
+	GUEST_ASSERT_EQ(xg_call(__HYPERVISOR_vcpu_op, VCPUOP_register_runstate_memory_area, 0,
+				(uint64_t)&ra), 0);
+	GUEST_ASSERT_EQ(rs->state, RUNSTATE_running);
+	GUEST_ASSERT(rs->state_entry_time > 0);
+	ra.addr.v = (void *)(VM_SCRATCH_GPA + 0x30ff8);	/* straddles two pages */
+	GUEST_ASSERT_EQ(xg_call(__HYPERVISOR_vcpu_op, VCPUOP_register_runstate_memory_area, 0,
+				(uint64_t)&ra), -22);
+	GUEST_ASSERT_EQ(xg_call(__HYPERVISOR_vcpu_op, VCPUOP_is_up, 0, 0), 1);
+	GUEST_ASSERT_EQ(xg_call(__HYPERVISOR_vcpu_op, VCPUOP_is_up, 9, 0), -2);
+
+	/* An argument structure that straddles a page boundary is fine. */
+	au->dom = DOMID_SELF;
+	au->remote_dom = DOMID_SELF;
+	GUEST_ASSERT_EQ(xg_evtchn(EVTCHNOP_alloc_unbound, au), 0);
+	GUEST_ASSERT(au->port > 0);
+
+	/* set_timer_op fires VIRQ_TIMER too; 0 stops it. */
+	guest_prepare(vcpu);
+	wait_upcalls(vcpu, 1);
+	GUEST_ASSERT_EQ(xg_evtchn(EVTCHNOP_bind_virq, &bv), 0);
+	upcalls[vcpu] = 0;
+	now = xg_now(xg_vinfo(vcpu));
+	GUEST_ASSERT_EQ(xg_call(__HYPERVISOR_set_timer_op, now + 1000000, 0, 0), 0);
+	wait_upcalls(vcpu, 1);
+	GUEST_ASSERT_EQ(xg_call(__HYPERVISOR_set_timer_op, now + 1000000000, 0, 0), 0);
+	GUEST_ASSERT_EQ(xg_call(__HYPERVISOR_set_timer_op, 0, 0, 0), 0);
+	GUEST_DONE();
+}
+
+XTEST(version_params_runstate_and_timer_op)
+{
+	struct vm *vm = xen_vm(1, guest_misc);
+
+	vcpu_run_to_done(vm->vcpus[0]);
+	vm_destroy(vm);
+}
+
 int main(int argc, char **argv)
 {
 	return xtest_main(argc, argv);
