@@ -9,6 +9,7 @@
 #   make demo            load the module in each target kernel and run a VM
 #   make test            the whole suite on every target kernel
 #   make bench           hypercall rates, side by side, in one boot per kernel
+#   make acceptance      a nested Debian guest booted with the Xen ABI
 
 TOP := $(CURDIR)
 CACHE ?= $(TOP)/.cache
@@ -27,7 +28,7 @@ endif
 SRCS := Kbuild $(shell find shim include -name '*.[ch]' -o -name 'Kbuild*')
 
 .PHONY: all module module-debug clean deps check sparse style selftests unit tool \
-	test demo bench install
+	test demo bench acceptance install
 
 all: module
 
@@ -87,6 +88,10 @@ demo:
 
 bench:
 	@scripts/bench.sh
+
+# A real Linux guest, nested, given the Xen ABI (slow: about 100 s a kernel).
+acceptance:
+	@scripts/acceptance.sh
 
 clean:
 	rm -rf build

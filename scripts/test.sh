@@ -56,17 +56,6 @@ for k in $kernels; do
 	cp build/run/"$k"/dmesg.log "$art/dmesg-$k.log" 2>/dev/null
 	cp build/run/"$k"/console.log "$art/console-$k.log" 2>/dev/null
 
-	# Acceptance by a real guest: Debian's 6.1 kernel as a nested Xen guest.
-	echo "== nested Linux guest as Xen HVM on $k"
-	scripts/run.sh -k "$k" -- tests/l2/boot.sh xen 2>&1 | tee "$art/l2-xen-$k.log"
-	rc=${PIPESTATUS[0]}
-	tally "$art/l2-xen-$k.log"
-	if [ "$rc" -ne 0 ] && ! grep -qE '^# xenhv-tally: pass [0-9]+ fail [1-9]' "$art/l2-xen-$k.log"; then
-		echo "test: the nested guest run on $k failed (exit $rc) outside the checks"
-		fail=$((fail + 1))
-	fi
-	cp build/l2/l2-xen-on-*.log "$art/" 2>/dev/null
-	cp build/run/"$k"/dmesg.log "$art/dmesg-l2-$k.log" 2>/dev/null
 done
 
 echo "test: wall time $(( $(date +%s) - t0 ))s"
