@@ -13,10 +13,18 @@ void xenhv_core_yield(struct kvm_vcpu *vcpu)
 	kvm_vcpu_on_spin(vcpu, true);
 }
 
+/*
+ * Exit handlers run inside the vCPU's kvm->srcu read section. Blocking in
+ * it would hold up every memslot update (synchronize_srcu) until the vCPU
+ * wakes, and the VMM thread doing the update may hold the lock another
+ * vCPU needs to wake this one. Drop it while blocked, as KVM's HLT does.
+ */
 void xenhv_core_block(struct kvm_vcpu *vcpu)
 {
 	vcpu->arch.mp_state = KVM_MP_STATE_HALTED;
+	kvm_vcpu_srcu_read_unlock(vcpu);
 	kvm_vcpu_halt(vcpu);
+	kvm_vcpu_srcu_read_lock(vcpu);
 	vcpu->arch.mp_state = KVM_MP_STATE_RUNNABLE;
 }
 
