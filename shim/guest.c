@@ -109,7 +109,15 @@ void xenhv_gpage_unpin(struct xenhv_gpage *gp)
 {
 	if (!gp->page)
 		return;
-	set_page_dirty_lock(gp->page);
+	/*
+	 * The shim wrote the page through the kernel mapping: dirty it. VM
+	 * destruction unpins in atomic context, where the page lock cannot be
+	 * taken; guest RAM is anonymous or shmem memory, which needs none.
+	 */
+	if (preemptible())
+		set_page_dirty_lock(gp->page);
+	else
+		set_page_dirty(gp->page);
 	unpin_user_page(gp->page);
 	gp->page = NULL;
 	gp->va = NULL;
