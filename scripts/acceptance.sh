@@ -9,19 +9,13 @@ cd "$top"
 kernels=${KERNELS:-6.1 6.12}
 art=$top/artifacts
 mkdir -p "$art"
-pass=0 fail=0
+. "$top/scripts/tally.sh"
 scripts/deps.sh $kernels || exit 1
 make -s -C tools/xenhv || exit 1
 for k in $kernels; do
 	echo "== nested Linux guest as Xen HVM on $k"
 	scripts/run.sh -k "$k" -- tests/l2/boot.sh xen 2>&1 | tee "$art/l2-xen-$k.log"
-	line=$(grep -E '^# xenhv-tally: ' "$art/l2-xen-$k.log" | tail -n1)
-	if [ -z "$line" ]; then
-		fail=$((fail + 1))
-	else
-		set -- $line
-		pass=$((pass + $4)) fail=$((fail + $6))
-	fi
+	tally "$art/l2-xen-$k.log"
 	cp build/l2/l2-xen-on-*.log "$art/" 2>/dev/null
 done
 echo "$pass passed, $fail failed"

@@ -13,20 +13,8 @@ kernels=${KERNELS:-6.1 6.12}
 art=$top/artifacts
 mkdir -p "$art"
 
-pass=0 fail=0 skip=0
+. "$top/scripts/tally.sh"
 t0=$(date +%s)
-
-tally() {	# add "# xenhv-tally: pass P fail F skip S" from a log, else one failure
-	local line
-	line=$(grep -E '^# xenhv-tally: ' "$1" | tail -n1)
-	if [ -z "$line" ]; then
-		echo "test: no results in $1"
-		fail=$((fail + 1))
-		return
-	fi
-	set -- $line
-	pass=$((pass + $4)) fail=$((fail + $6)) skip=$((skip + $8))
-}
 
 scripts/deps.sh $kernels || exit 1
 for k in $kernels; do
