@@ -34,6 +34,12 @@ while [ $# -gt 0 ]; do
 done
 [ $# -gt 0 ] || { echo "usage: $0 [-k SERIES] [-t SECONDS] [--no-module] -- CMD [ARG...]" >&2; exit 2; }
 
+# One guest at a time: two QEMU runs under TCG do not fit on a small host
+# and would share build/run/. Later callers wait for the lock.
+mkdir -p "$top/build"
+exec 9> "$top/build/.run.lock"
+flock 9
+
 kdir=$cache/kernels/$series
 [ -f "$kdir/stamp" ] || "$top/scripts/deps.sh" "$series"
 "$top/scripts/mkinitramfs.sh" "$series"

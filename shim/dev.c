@@ -16,7 +16,8 @@
 
 #define XENHV_FEATURES	(XENHV_FEAT_CPUID_INTERCEPT | XENHV_FEAT_CPUID_ENTRIES | \
 			 XENHV_FEAT_USER_EXIT | XENHV_FEAT_DETACH_LIVE | \
-			 XENHV_FEAT_NO_USER_EXIT | XENHV_FEAT_XEN_PORTS)
+			 XENHV_FEAT_NO_USER_EXIT | XENHV_FEAT_XEN_PORTS | \
+			 XENHV_FEAT_HV_CONNS)
 #define XENHV_MAX_CPUID	256
 
 static bool all_zero(const void *p, size_t len)
@@ -236,6 +237,23 @@ static long ioctl_xen_raise_port(void __user *argp)
 	return ret;
 }
 
+static long ioctl_hv_bind_conn(void __user *argp)
+{
+	struct xenhv_hv_conn c;
+	struct file *file;
+	struct kvm *kvm;
+	long ret;
+
+	if (copy_from_user(&c, argp, sizeof(c)))
+		return -EFAULT;
+	kvm = vm_from_fd(c.vm_fd, &file);
+	if (IS_ERR(kvm))
+		return PTR_ERR(kvm);
+	ret = xenhv_vm_hv_conn(kvm, &c);
+	fput(file);
+	return ret;
+}
+
 static long xenhv_ioctl(struct file *f, unsigned int cmd, unsigned long arg)
 {
 	void __user *argp = (void __user *)arg;
@@ -255,6 +273,8 @@ static long xenhv_ioctl(struct file *f, unsigned int cmd, unsigned long arg)
 		return ioctl_cpuid(argp);
 	case XENHV_XEN_BIND_PORT:
 		return ioctl_xen_bind_port(argp);
+	case XENHV_HV_BIND_CONN:
+		return ioctl_hv_bind_conn(argp);
 	case XENHV_XEN_RAISE_PORT:
 		return ioctl_xen_raise_port(argp);
 	}

@@ -36,7 +36,7 @@ static void __exit xenhv_exit(void)
 {
 	xenhv_dev_exit();
 	xenhv_hook_exit();
-	rcu_barrier();	/* kfree_rcu() of destroyed VMs' records */
+	rcu_barrier();	/* RCU callbacks of destroyed VMs: records, connections */
 	pr_info("unloaded\n");
 }
 

@@ -71,6 +71,7 @@ void xenhv_vm_destroyed(struct kvm *kvm)
 	if (!vm)
 		return;
 	xenhv_xen_abi.destroy(vm);
+	xenhv_hv_abi.destroy(vm);
 	kfree_rcu(vm, rcu);
 	module_put(THIS_MODULE);
 }
@@ -187,6 +188,20 @@ long xenhv_vm_xen_port(struct kvm *kvm, const struct xenhv_xen_port *bind, u32 r
 	vm = find_locked(kvm);
 	if (vm && vm->abi == &xenhv_xen_abi)
 		ret = bind ? xenhv_xen_bind_port(vm, bind) : xenhv_xen_raise_port(vm, raise);
+	mutex_unlock(&xenhv_vms_mutex);
+	return ret;
+}
+
+/* XENHV_HV_BIND_CONN: VMs attached as Hyper-V only. */
+long xenhv_vm_hv_conn(struct kvm *kvm, const struct xenhv_hv_conn *c)
+{
+	struct xenhv_vm *vm;
+	long ret = -ENOENT;
+
+	mutex_lock(&xenhv_vms_mutex);
+	vm = find_locked(kvm);
+	if (vm && vm->abi == &xenhv_hv_abi)
+		ret = xenhv_hv_bind_conn(vm, c);
 	mutex_unlock(&xenhv_vms_mutex);
 	return ret;
 }

@@ -58,7 +58,10 @@ struct xenhv_xen_state {
 	u64 hypercall_msr_value;	/* last value written, for reads */
 };
 
+struct hv_vm;
+
 struct xenhv_hv_state {
+	struct hv_vm *h;		/* SynIC, timers, clock, connections */
 	u32 vendor[3];
 	spinlock_t lock;		/* MSR writes */
 	u64 guest_os_id;
@@ -106,6 +109,10 @@ long xenhv_vm_xen_port(struct kvm *kvm, const struct xenhv_xen_port *bind, u32 r
 /* xen2hv/xen.c: the VMM's side of event channel ports. */
 int xenhv_xen_bind_port(struct xenhv_vm *vm, const struct xenhv_xen_port *p);
 int xenhv_xen_raise_port(struct xenhv_vm *vm, u32 port);
+long xenhv_vm_hv_conn(struct kvm *kvm, const struct xenhv_hv_conn *c);
+
+/* hv2xen/hv.c: the VMM's side of SignalEvent connections. */
+int xenhv_hv_bind_conn(struct xenhv_vm *vm, const struct xenhv_hv_conn *c);
 
 /* @op is an index of struct xenhv_vm_stats.ops (the front end maps it). */
 static inline void xenhv_count(struct xenhv_vm *vm, u32 op, enum xenhv_stat what)

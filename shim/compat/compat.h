@@ -38,6 +38,15 @@ int kvm_read_guest_virt(struct kvm_vcpu *vcpu, unsigned long addr, void *val,
 			unsigned int bytes, struct x86_exception *exception);
 int kvm_write_guest_virt_system(struct kvm_vcpu *vcpu, unsigned long addr, void *val,
 				unsigned int bytes, struct x86_exception *exception);
+/* arch/x86/kvm/irq.h */
+int kvm_cpu_has_interrupt(struct kvm_vcpu *vcpu);
+
+/* The emulated APIC bus: a per-VM setting from 6.11, 1 GHz before. */
+#ifdef COMPAT_HAS_APIC_BUS_CYCLE_NS
+#define xenhv_apic_bus_cycle_ns(kvm)	((kvm)->arch.apic_bus_cycle_ns)
+#else
+#define xenhv_apic_bus_cycle_ns(kvm)	((void)(kvm), 1ull)
+#endif
 
 #include <linux/eventfd.h>
 #ifdef COMPAT_EVENTFD_SIGNAL_HAS_COUNT

@@ -3,20 +3,23 @@
  * hv2xen: the Hyper-V guest ABI. Decodes the hypercall input value
  * (64-bit: RCX control, RDX input GPA, R8 output GPA; 32-bit: EDX:EAX,
  * EBX:ECX, EDI:ESI), the synthetic MSRs and the Hyper-V CPUID leaves, and
- * maps each call onto a core operation (Documentation/hv2xen.rst has the
- * table). Calls the shim does not carry out go to the VMM as
- * KVM_EXIT_HYPERV, in KVM's own layout.
+ * maps each call onto a core operation: the MSR and hypercall tables below
+ * are the mapping Documentation/hv2xen.rst describes. Calls the shim does
+ * not carry out go to the VMM as KVM_EXIT_HYPERV, in KVM's own layout.
  */
 #include <linux/kvm_host.h>
+#include <linux/math64.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+#include <linux/vmalloc.h>
 #include <asm/hyperv-tlfs.h>
+#include <asm/tsc.h>
 
-#include "xenhv.h"
-#include "guest.h"
-#include "core/core.h"
+#include "hv.h"
 
 #define HV_SYNTHETIC_MSR_FIRST	0x40000000
 #define HV_SYNTHETIC_MSR_LAST	0x400001ff
-#define HV_CPUID_LAST		HYPERV_CPUID_IMPLEMENT_LIMITS
+#define HV_CPUID_LAST		0x4000000A
 #define HV_SPIN_RETRIES		0x1fff
 #define HV_BUILD		0x3839		/* reported as 10.0.14393 */
 #define HV_VERSION		0x000a0000
@@ -24,17 +27,21 @@
 /* Connection id, reserved, message type, payload size, payload. */
 #define HV_POST_MESSAGE_INPUT_SIZE (16 + HV_MESSAGE_PAYLOAD_BYTE_COUNT)
 
-struct hv_call {
-	u64 control;
-	u64 ingpa;
-	u64 outgpa;
-	u16 code;
-	bool fast;
-	u16 varhead;
-	u16 rep_cnt;
-	u16 rep_idx;
-	bool longmode;
-};
+/* What the shim implements, and so advertises (CPUID 0x40000003). */
+#define HV_FEATURES_EAX	(HV_MSR_VP_RUNTIME_AVAILABLE | HV_MSR_TIME_REF_COUNT_AVAILABLE | \
+			 HV_MSR_SYNIC_AVAILABLE | HV_MSR_SYNTIMER_AVAILABLE | \
+			 HV_MSR_HYPERCALL_AVAILABLE | HV_MSR_VP_INDEX_AVAILABLE | \
+			 HV_MSR_RESET_AVAILABLE | HV_MSR_REFERENCE_TSC_AVAILABLE | \
+			 HV_MSR_GUEST_IDLE_AVAILABLE | HV_ACCESS_FREQUENCY_MSRS)
+#define HV_FEATURES_EBX	(HV_POST_MESSAGES | HV_SIGNAL_EVENTS | HV_ENABLE_EXTENDED_HYPERCALLS)
+#define HV_FEATURES_EDX	(HV_X64_GUEST_IDLE_STATE_AVAILABLE | \
+			 HV_FEATURE_FREQUENCY_MSRS_AVAILABLE | \
+			 HV_FEATURE_GUEST_CRASH_MSR_AVAILABLE | HV_STIMER_DIRECT_MODE_AVAILABLE)
+/* SINTs are plain LAPIC vectors: no auto-EOI. */
+#define HV_HINTS_EAX	(HV_X64_REMOTE_TLB_FLUSH_RECOMMENDED | \
+			 HV_X64_SYSTEM_RESET_RECOMMENDED | HV_X64_RELAXED_TIMING_RECOMMENDED | \
+			 HV_DEPRECATING_AEOI_RECOMMENDED | HV_X64_CLUSTER_IPI_RECOMMENDED | \
+			 HV_X64_EX_PROCESSOR_MASKS_RECOMMENDED)
 
 /* Statistics index: call codes 0..0xbf, extended calls from 0xc0 on. */
 static u32 hv_op(u16 code)
@@ -46,13 +53,40 @@ static u32 hv_op(u16 code)
 	return XENHV_OP_CALL_OTHER;
 }
 
+static void hv_vm_free(struct hv_vm *h)
+{
+	kfree(h->vcpus);
+	kfree(h);
+}
+
 static int hv_attach(struct xenhv_vm *vm, const struct xenhv_attach *at)
 {
 	const struct xenhv_hv_config *c = &at->hv;
 	static const char vendor[12] = "Microsoft Hv";
+	struct hv_vm *h = vm->hv.h;
 
 	if (c->reserved0 || memchr_inv(c->reserved, 0, sizeof(c->reserved)))
 		return -EINVAL;
+	if (!h) {
+		h = kzalloc(sizeof(*h), GFP_KERNEL_ACCOUNT);
+		if (!h)
+			return -ENOMEM;
+		h->nr_vcpus = min_t(u32, vm->kvm->max_vcpus, KVM_MAX_VCPUS);
+		h->vcpus = kcalloc(h->nr_vcpus, sizeof(*h->vcpus), GFP_KERNEL_ACCOUNT);
+		if (!h->vcpus) {
+			kfree(h);
+			return -ENOMEM;
+		}
+		h->vm = vm;
+		raw_spin_lock_init(&h->lock);
+		mutex_init(&h->ops_lock);
+		xa_init(&h->conns);
+		vm->hv.h = h;
+	}
+	/* Each attachment starts a new partition: reference time 0. */
+	xenhv_clock_init(&h->clock);
+	h->tsc_page = 0;
+	memset(h->crash, 0, sizeof(h->crash));
 	spin_lock(&vm->hv.lock);
 	if (c->vendor_id[0] || c->vendor_id[1] || c->vendor_id[2])
 		memcpy(vm->hv.vendor, c->vendor_id, sizeof(vm->hv.vendor));
@@ -62,6 +96,79 @@ static int hv_attach(struct xenhv_vm *vm, const struct xenhv_attach *at)
 	vm->hv.hypercall = 0;
 	spin_unlock(&vm->hv.lock);
 	return 0;
+}
+
+/* Stop what runs on its own; wake vCPUs idling in the shim. Process context. */
+static void hv_detach(struct xenhv_vm *vm)
+{
+	struct hv_vm *h = vm->hv.h;
+	u32 i;
+
+	if (!h)
+		return;
+	mutex_lock(&h->ops_lock);
+	hv_conns_teardown(h);
+	for (i = 0; i < h->nr_vcpus; i++) {
+		struct hv_vcpu *hvc = hv_vcpu_find(h, i);
+
+		if (hvc) {
+			hv_vcpu_teardown(hvc);
+			hv_wake_idle(h, i);
+		}
+	}
+	mutex_unlock(&h->ops_lock);
+}
+
+/* KVM destroys the VM: atomic context, no vCPU runs any more. */
+static void hv_destroy(struct xenhv_vm *vm)
+{
+	struct hv_vm *h = vm->hv.h;
+	u32 i;
+
+	if (!h)
+		return;
+	hv_conns_teardown(h);
+	for (i = 0; i < h->nr_vcpus; i++) {
+		struct hv_vcpu *hvc = hv_vcpu_find(h, i);
+
+		if (hvc) {
+			hv_vcpu_teardown(hvc);
+			hv_vcpu_free(hvc);
+		}
+	}
+	vm->hv.h = NULL;
+	xa_destroy(&h->conns);
+	hv_vm_free(h);
+}
+
+int xenhv_hv_bind_conn(struct xenhv_vm *vm, const struct xenhv_hv_conn *c)
+{
+	return hv_bind_conn(vm->hv.h, c);
+}
+
+/* The TSC page's parameters: the pvclock scale of the VM clock, per 100 ns. */
+void hv_tsc_scale(struct hv_vm *h, struct kvm_vcpu *vcpu, u64 *scale, s64 *offset)
+{
+	struct xenhv_tsc_scale s;
+
+	xenhv_clock_scale(&h->clock, vcpu, &s);
+	/* ns = tsc * 2^shift * mul / 2^32, so ref = tsc * (2^(32+shift) * mul / 100) / 2^64. */
+	*scale = mul_u64_u32_div(1ULL << (32 + s.shift), s.mul, 100);
+	*offset = div_u64(s.system_time, 100) - mul_u64_u64_shr(s.tsc_timestamp, *scale, 64);
+}
+
+u64 hv_ref_time(struct hv_vm *h, struct kvm_vcpu *vcpu)
+{
+	u64 scale;
+	s64 offset;
+
+	hv_tsc_scale(h, vcpu, &scale, &offset);
+	return mul_u64_u64_shr(kvm_read_l1_tsc(vcpu, rdtsc()), scale, 64) + offset;
+}
+
+u64 hv_ref_now(struct hv_vm *h)
+{
+	return div_u64(xenhv_clock_now(&h->clock), 100);
 }
 
 static void hv_cpuid_range(struct xenhv_vm *vm, u32 *first, u32 *last)
@@ -87,12 +194,12 @@ static void hv_cpuid(struct xenhv_vm *vm, struct kvm_vcpu *vcpu, u32 leaf, u32 s
 		r[1] = HV_VERSION;
 		break;
 	case HYPERV_CPUID_FEATURES:
-		r[0] = HV_MSR_HYPERCALL_AVAILABLE;
-		r[1] = HV_POST_MESSAGES;
+		r[0] = HV_FEATURES_EAX;
+		r[1] = HV_FEATURES_EBX;
+		r[3] = HV_FEATURES_EDX;
 		break;
 	case HYPERV_CPUID_ENLIGHTMENT_INFO:
-		/* SINTs are plain LAPIC vectors: no auto-EOI. */
-		r[0] = HV_X64_RELAXED_TIMING_RECOMMENDED | HV_DEPRECATING_AEOI_RECOMMENDED;
+		r[0] = HV_HINTS_EAX;
 		r[1] = HV_SPIN_RETRIES;
 		break;
 	case HYPERV_CPUID_IMPLEMENT_LIMITS:
@@ -105,26 +212,6 @@ static void hv_cpuid(struct xenhv_vm *vm, struct kvm_vcpu *vcpu, u32 leaf, u32 s
 static bool hv_hypercall_enabled(struct xenhv_vm *vm)
 {
 	return READ_ONCE(vm->hv.hypercall) & HV_X64_MSR_HYPERCALL_ENABLE;
-}
-
-static int hv_get_msr(struct kvm_vcpu *vcpu, struct xenhv_vm *vm, struct msr_data *msr)
-{
-	switch (msr->index) {
-	case HV_X64_MSR_GUEST_OS_ID:
-		msr->data = READ_ONCE(vm->hv.guest_os_id);
-		break;
-	case HV_X64_MSR_HYPERCALL:
-		msr->data = READ_ONCE(vm->hv.hypercall);
-		break;
-	default:
-		if (msr->index < HV_SYNTHETIC_MSR_FIRST || msr->index > HV_SYNTHETIC_MSR_LAST)
-			return XENHV_MSR_PASS;
-		/* A synthetic MSR the shim does not implement: #GP, as on Hyper-V. */
-		xenhv_count(vm, XENHV_OP_MSR_READ, XENHV_STAT_ERROR);
-		return 1;
-	}
-	xenhv_count(vm, XENHV_OP_MSR_READ, XENHV_STAT_KERNEL);
-	return 0;
 }
 
 /* The hypercall page: the host vendor's hypercall instruction and a ret. */
@@ -168,16 +255,138 @@ static int hv_set_hypercall(struct kvm_vcpu *vcpu, struct xenhv_vm *vm, struct m
 	return 0;
 }
 
-static int hv_set_msr(struct kvm_vcpu *vcpu, struct xenhv_vm *vm, struct msr_data *msr)
+/*
+ * HV_X64_MSR_REFERENCE_TSC. The page is written once, when the guest
+ * enables it; the sequence changes on every fill and is never 0 (invalid)
+ * or 0xFFFFFFFF.
+ */
+static int hv_set_tsc_page(struct kvm_vcpu *vcpu, struct hv_vm *h, u64 data, bool host)
 {
+	struct ms_hyperv_tsc_page page = {};
+	gpa_t gpa = data & PAGE_MASK;
+	s64 offset;
+	u64 scale;
+	u32 seq;
+
+	if (data & HV_PAGE_MSR_RSVD)
+		return 1;
+	if ((data & HV_X64_MSR_TSC_REFERENCE_ENABLE) && !host) {
+		mutex_lock(&h->ops_lock);
+		seq = h->tsc_seq + 1;
+		if (seq == 0 || seq == U32_MAX)
+			seq = 1;
+		hv_tsc_scale(h, vcpu, &scale, &offset);
+		page.tsc_scale = scale;
+		page.tsc_offset = offset;
+		/* Invalidate, fill, then publish the new sequence. */
+		if (xenhv_gpa_write(vcpu, gpa, &page, sizeof(page))) {
+			mutex_unlock(&h->ops_lock);
+			return 1;
+		}
+		/* The page's fields before its sequence, as the guest reads them. */
+		smp_wmb();
+		xenhv_gpa_write(vcpu, gpa, &seq, sizeof(seq));
+		h->tsc_seq = seq;
+		mutex_unlock(&h->ops_lock);
+	}
+	WRITE_ONCE(h->tsc_page, data);
+	return 0;
+}
+
+/* A page MSR with bit 0 enable and bits 11:1 reserved; zeroed when enabled. */
+static int hv_set_zeroed_page(struct kvm_vcpu *vcpu, u64 data, bool host, u64 *val)
+{
+	if (data & HV_PAGE_MSR_RSVD)
+		return 1;
+	if ((data & 1) && !host &&
+	    xenhv_gpa_write(vcpu, data & PAGE_MASK, page_address(ZERO_PAGE(0)), PAGE_SIZE))
+		return 1;
+	*val = data;
+	return 0;
+}
+
+static int hv_get_msr(struct kvm_vcpu *vcpu, struct xenhv_vm *vm, struct msr_data *msr)
+{
+	struct hv_vm *h = to_hv(vm);
+	struct hv_vcpu *hvc;
+	u32 i = msr->index;
 	int ret = 0;
 
-	switch (msr->index) {
+	switch (i) {
+	case HV_X64_MSR_GUEST_OS_ID:
+		msr->data = READ_ONCE(vm->hv.guest_os_id);
+		break;
+	case HV_X64_MSR_HYPERCALL:
+		msr->data = READ_ONCE(vm->hv.hypercall);
+		break;
+	case HV_X64_MSR_VP_INDEX:
+		msr->data = vcpu->vcpu_idx;
+		break;
+	case HV_X64_MSR_VP_RUNTIME:
+		msr->data = div_u64(current->se.sum_exec_runtime, 100);
+		break;
+	case HV_X64_MSR_TIME_REF_COUNT:
+		msr->data = hv_ref_time(h, vcpu);
+		break;
+	case HV_X64_MSR_REFERENCE_TSC:
+		msr->data = READ_ONCE(h->tsc_page);
+		break;
+	case HV_X64_MSR_TSC_FREQUENCY:
+		msr->data = (u64)(vcpu->arch.virtual_tsc_khz ? : tsc_khz) * 1000;
+		break;
+	case HV_X64_MSR_APIC_FREQUENCY:
+		msr->data = div64_u64(NSEC_PER_SEC, xenhv_apic_bus_cycle_ns(vcpu->kvm) ? : 1);
+		break;
+	case HV_X64_MSR_RESET:
+		msr->data = 0;
+		break;
+	case HV_X64_MSR_CRASH_P0 ... HV_X64_MSR_CRASH_P4:
+		msr->data = READ_ONCE(h->crash[i - HV_X64_MSR_CRASH_P0]);
+		break;
+	case HV_X64_MSR_CRASH_CTL:
+		msr->data = HV_CRASH_CTL_CRASH_NOTIFY;
+		break;
+	case HV_X64_MSR_VP_ASSIST_PAGE:
+		hvc = hv_vcpu_get(h, vcpu);
+		if (!hvc)
+			return 1;
+		msr->data = hvc->vp_assist;
+		break;
+	case HV_X64_MSR_GUEST_IDLE:
+		if (msr->host_initiated) {
+			msr->data = 0;
+			break;
+		}
+		ret = hv_guest_idle(vcpu, h);
+		msr->data = 0;
+		break;
+	default:
+		if (i < HV_SYNTHETIC_MSR_FIRST || i > HV_SYNTHETIC_MSR_LAST)
+			return XENHV_MSR_PASS;
+		if (hv_synic_msr(i))
+			ret = hv_synic_get_msr(vcpu, h, i, &msr->data, msr->host_initiated);
+		else
+			ret = 1;	/* not implemented: #GP, as on Hyper-V */
+	}
+	xenhv_count(vm, XENHV_OP_MSR_READ, ret ? XENHV_STAT_ERROR : XENHV_STAT_KERNEL);
+	return ret;
+}
+
+static int hv_set_msr(struct kvm_vcpu *vcpu, struct xenhv_vm *vm, struct msr_data *msr)
+{
+	struct hv_vm *h = to_hv(vm);
+	bool host = msr->host_initiated;
+	struct hv_vcpu *hvc;
+	u64 data = msr->data;
+	u32 i = msr->index;
+	int ret = 0;
+
+	switch (i) {
 	case HV_X64_MSR_GUEST_OS_ID:
 		spin_lock(&vm->hv.lock);
-		WRITE_ONCE(vm->hv.guest_os_id, msr->data);
+		WRITE_ONCE(vm->hv.guest_os_id, data);
 		/* Clearing the OS id disables the hypercall page (TLFS). */
-		if (!msr->data && !msr->host_initiated)
+		if (!data && !host)
 			WRITE_ONCE(vm->hv.hypercall,
 				   vm->hv.hypercall & ~(u64)HV_X64_MSR_HYPERCALL_ENABLE);
 		spin_unlock(&vm->hv.lock);
@@ -185,10 +394,47 @@ static int hv_set_msr(struct kvm_vcpu *vcpu, struct xenhv_vm *vm, struct msr_dat
 	case HV_X64_MSR_HYPERCALL:
 		ret = hv_set_hypercall(vcpu, vm, msr);
 		break;
-	default:
-		if (msr->index < HV_SYNTHETIC_MSR_FIRST || msr->index > HV_SYNTHETIC_MSR_LAST)
-			return XENHV_MSR_PASS;
+	case HV_X64_MSR_VP_INDEX:
+		/* Fixed: the VMM may restore the same value. */
+		ret = !host || data != vcpu->vcpu_idx;
+		break;
+	case HV_X64_MSR_VP_RUNTIME:
+	case HV_X64_MSR_TIME_REF_COUNT:
+	case HV_X64_MSR_TSC_FREQUENCY:
+	case HV_X64_MSR_APIC_FREQUENCY:
+		/* Read-only; a restore by the VMM is accepted and ignored. */
+		ret = !host;
+		break;
+	case HV_X64_MSR_REFERENCE_TSC:
+		ret = hv_set_tsc_page(vcpu, h, data, host);
+		break;
+	case HV_X64_MSR_RESET:
+		if ((data & 1) && !host)
+			kvm_make_request(KVM_REQ_HV_RESET, vcpu);
+		break;
+	case HV_X64_MSR_CRASH_P0 ... HV_X64_MSR_CRASH_P4:
+		WRITE_ONCE(h->crash[i - HV_X64_MSR_CRASH_P0], data);
+		break;
+	case HV_X64_MSR_CRASH_CTL:
+		if (data & ~HV_CRASH_CTL_CRASH_NOTIFY)
+			ret = 1;
+		else if (data && !host)
+			kvm_make_request(KVM_REQ_HV_CRASH, vcpu);
+		break;
+	case HV_X64_MSR_VP_ASSIST_PAGE:
+		hvc = hv_vcpu_get(h, vcpu);
+		ret = hvc ? hv_set_zeroed_page(vcpu, data, host, &hvc->vp_assist) : 1;
+		break;
+	case HV_X64_MSR_GUEST_IDLE:
 		ret = 1;
+		break;
+	default:
+		if (i < HV_SYNTHETIC_MSR_FIRST || i > HV_SYNTHETIC_MSR_LAST)
+			return XENHV_MSR_PASS;
+		if (hv_synic_msr(i))
+			ret = hv_synic_set_msr(vcpu, h, i, data, host);
+		else
+			ret = 1;
 	}
 	xenhv_count(vm, XENHV_OP_MSR_WRITE, ret ? XENHV_STAT_ERROR : XENHV_STAT_KERNEL);
 	return ret;
@@ -214,6 +460,7 @@ static void hv_decode(struct kvm_vcpu *vcpu, struct hv_call *c)
 	c->varhead = (c->control & HV_HYPERCALL_VARHEAD_MASK) >> HV_HYPERCALL_VARHEAD_OFFSET;
 	c->rep_cnt = (c->control & HV_HYPERCALL_REP_COMP_MASK) >> HV_HYPERCALL_REP_COMP_OFFSET;
 	c->rep_idx = (c->control & HV_HYPERCALL_REP_START_MASK) >> HV_HYPERCALL_REP_START_OFFSET;
+	c->reps = 0;
 }
 
 static int hv_complete(struct kvm_vcpu *vcpu, bool longmode, u64 result)
@@ -247,14 +494,20 @@ static int hv_exit_to_user(struct kvm_vcpu *vcpu, const struct hv_call *c)
 	return 0;
 }
 
-/* A slow call's input block: 8-byte aligned, within one page. */
-static bool hv_gpa_ok(u64 gpa, u64 len)
+bool hv_block_ok(u64 gpa, u64 len)
 {
 	return IS_ALIGNED(gpa, 8) && offset_in_page(gpa) + len <= PAGE_SIZE;
 }
 
+/* A call without rep count, rep start or variable header. */
+static bool hv_simple(const struct hv_call *c)
+{
+	return !c->rep_cnt && !c->rep_idx && !c->varhead;
+}
+
 static int hv_hypercall(struct kvm_vcpu *vcpu, struct xenhv_vm *vm)
 {
+	struct hv_vm *h = to_hv(vm);
 	bool to_user = false;
 	struct hv_call c;
 	u16 status;
@@ -272,46 +525,55 @@ static int hv_hypercall(struct kvm_vcpu *vcpu, struct xenhv_vm *vm)
 		goto done;
 	}
 	switch (c.code) {
-	case HVCALL_NOTIFY_LONG_SPIN_WAIT:
-		if (c.rep_cnt || c.rep_idx || c.varhead) {
+	case HVCALL_NOTIFY_LONG_SPIN_WAIT:		/* SCHEDOP_yield */
+		if (!hv_simple(&c)) {
 			status = HV_STATUS_INVALID_HYPERCALL_INPUT;
 			break;
 		}
 		xenhv_core_yield(vcpu);
 		status = HV_STATUS_SUCCESS;
 		break;
-	case HVCALL_POST_MESSAGE:
-		if (c.fast || c.rep_cnt || c.rep_idx || c.varhead) {
+	case HVCALL_FLUSH_VIRTUAL_ADDRESS_SPACE:	/* HVMOP_flush_tlbs */
+	case HVCALL_FLUSH_VIRTUAL_ADDRESS_LIST:
+	case HVCALL_FLUSH_VIRTUAL_ADDRESS_SPACE_EX:
+	case HVCALL_FLUSH_VIRTUAL_ADDRESS_LIST_EX:
+		status = hv_call_flush(vcpu, h, &c);
+		break;
+	case HVCALL_SEND_IPI:				/* EVTCHNOP_send, IPI ports */
+	case HVCALL_SEND_IPI_EX:
+		status = hv_call_send_ipi(vcpu, h, &c);
+		break;
+	case HVCALL_SIGNAL_EVENT:			/* EVTCHNOP_send */
+		status = hv_call_signal_event(vcpu, h, &c, &to_user);
+		break;
+	case HVCALL_POST_MESSAGE:			/* the VMM's */
+		if (c.fast || !hv_simple(&c)) {
 			status = HV_STATUS_INVALID_HYPERCALL_INPUT;
 			break;
 		}
-		if (!hv_gpa_ok(c.ingpa, HV_POST_MESSAGE_INPUT_SIZE)) {
+		if (!hv_block_ok(c.ingpa, HV_POST_MESSAGE_INPUT_SIZE)) {
 			status = HV_STATUS_INVALID_ALIGNMENT;
 			break;
 		}
 		to_user = true;
 		break;
-	case HVCALL_SIGNAL_EVENT:
-		if (c.rep_cnt || c.rep_idx || c.varhead) {
-			status = HV_STATUS_INVALID_HYPERCALL_INPUT;
-			break;
-		}
-		if (!c.fast && !hv_gpa_ok(c.ingpa, 8)) {
-			status = HV_STATUS_INVALID_ALIGNMENT;
-			break;
-		}
-		to_user = true;
+	case HV_EXT_CALL_QUERY_CAPABILITIES:		/* XENVER_get_features */
+		status = hv_call_ext_query(vcpu, &c);
 		break;
 	default:
 		status = HV_STATUS_INVALID_HYPERCALL_CODE;
 	}
 	if (to_user) {
-		xenhv_count(vm, hv_op(c.code), XENHV_STAT_USER);
-		return hv_exit_to_user(vcpu, &c);
+		if (!(vm->flags & XENHV_ATTACH_NO_USER_EXIT)) {
+			xenhv_count(vm, hv_op(c.code), XENHV_STAT_USER);
+			return hv_exit_to_user(vcpu, &c);
+		}
+		status = HV_STATUS_INVALID_CONNECTION_ID;
 	}
 done:
 	xenhv_count(vm, hv_op(c.code), status ? XENHV_STAT_ERROR : XENHV_STAT_KERNEL);
-	return hv_complete(vcpu, c.longmode, status);
+	return hv_complete(vcpu, c.longmode,
+			   status | ((u64)c.reps << HV_HYPERCALL_REP_COMP_OFFSET));
 }
 
 const struct xenhv_abi xenhv_hv_abi = {
@@ -323,4 +585,6 @@ const struct xenhv_abi xenhv_hv_abi = {
 	.set_msr = hv_set_msr,
 	.cpuid = hv_cpuid,
 	.cpuid_range = hv_cpuid_range,
+	.detach = hv_detach,
+	.destroy = hv_destroy,
 };

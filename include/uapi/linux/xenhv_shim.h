@@ -28,6 +28,7 @@
 #define XENHV_FEAT_DETACH_LIVE		(1ULL << 3)	/* detach while vCPUs run */
 #define XENHV_FEAT_NO_USER_EXIT		(1ULL << 4)	/* XENHV_ATTACH_NO_USER_EXIT */
 #define XENHV_FEAT_XEN_PORTS		(1ULL << 5)	/* XENHV_XEN_BIND/RAISE_PORT */
+#define XENHV_FEAT_HV_CONNS		(1ULL << 6)	/* XENHV_HV_BIND_CONN */
 
 /**
  * struct xenhv_version - XENHV_GET_VERSION
@@ -244,6 +245,40 @@ struct xenhv_xen_raise {
 	__u64 reserved[2];
 };
 
+/* xenhv_hv_conn.flags */
+#define XENHV_CONN_EVENTFD	(1U << 0)	/* SignalEvent on @conn_id signals @fd */
+#define XENHV_CONN_SYNIC	(1U << 1)	/* ... sets a SIEF event flag of @vp_index */
+#define XENHV_CONN_UNBIND	(1U << 2)	/* remove @conn_id's binding (alone) */
+#define XENHV_CONN_FLAGS	(XENHV_CONN_EVENTFD | XENHV_CONN_SYNIC | XENHV_CONN_UNBIND)
+#define XENHV_CONN_ID_MAX	0xffffff
+
+/**
+ * struct xenhv_hv_conn - XENHV_HV_BIND_CONN
+ * @vm_fd: a KVM VM attached with XENHV_ABI_HYPERV.
+ * @flags: exactly one of XENHV_CONN_EVENTFD, XENHV_CONN_SYNIC, XENHV_CONN_UNBIND.
+ * @conn_id: the connection id the guest passes to HvCallSignalEvent
+ *	(0 .. XENHV_CONN_ID_MAX). Binding a bound id fails with -EEXIST,
+ *	unbinding an unbound one with -ENOENT.
+ * @fd: an eventfd (XENHV_CONN_EVENTFD), else -1.
+ * @vp_index: XENHV_CONN_SYNIC: the target vCPU's VP index, else 0.
+ * @sint: XENHV_CONN_SYNIC: the SINT (0 .. 15) whose event flags are set.
+ * @reserved0: must be 0.
+ * @flag: XENHV_CONN_SYNIC: the base event flag (0 .. 2047); the guest's
+ *	flag number is added to it.
+ * @reserved: must be 0.
+ */
+struct xenhv_hv_conn {
+	__s32 vm_fd;
+	__u32 flags;
+	__u32 conn_id;
+	__s32 fd;
+	__u32 vp_index;
+	__u8 sint;
+	__u8 reserved0;
+	__u16 flag;
+	__u64 reserved[3];
+};
+
 #define XENHV_GET_VERSION	_IOWR(XENHV_IOCTL_TYPE, 0x00, struct xenhv_version)
 #define XENHV_ATTACH_VM		_IOWR(XENHV_IOCTL_TYPE, 0x01, struct xenhv_attach)
 #define XENHV_DETACH_VM		_IOW(XENHV_IOCTL_TYPE, 0x02, struct xenhv_detach)
@@ -252,5 +287,6 @@ struct xenhv_xen_raise {
 #define XENHV_GET_CPUID		_IOWR(XENHV_IOCTL_TYPE, 0x05, struct xenhv_cpuid)
 #define XENHV_XEN_BIND_PORT	_IOW(XENHV_IOCTL_TYPE, 0x10, struct xenhv_xen_port)
 #define XENHV_XEN_RAISE_PORT	_IOW(XENHV_IOCTL_TYPE, 0x11, struct xenhv_xen_raise)
+#define XENHV_HV_BIND_CONN	_IOW(XENHV_IOCTL_TYPE, 0x20, struct xenhv_hv_conn)
 
 #endif /* _UAPI_LINUX_XENHV_SHIM_H */

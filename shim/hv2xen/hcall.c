@@ -1,0 +1,345 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * hv2xen: the hypercalls that take processor sets, and SignalEvent.
+ *
+ *  - FlushVirtualAddressSpace/List (and Ex): Xen's HVMOP_flush_tlbs, for
+ *    the selected vCPUs instead of all: each flushes its whole guest TLB
+ *    before the call returns;
+ *  - SendSyntheticClusterIpi (and Ex): an event-channel IPI per target,
+ *    delivered as the vector itself;
+ *  - SignalEvent: EVTCHNOP_send on a port the VMM bound (XENHV_HV_BIND_CONN):
+ *    an eventfd, or an event flag of a vCPU's SIEF page.
+ *
+ * Every length, count and index comes from the guest and is checked before
+ * use; see Documentation/hv2xen.rst for which error each check gives.
+ */
+#include <linux/bitmap.h>
+#include <linux/file.h>
+#include <linux/slab.h>
+
+#include "hv.h"
+
+/* The fixed parts of the inputs (hyperv-tlfs.h layouts). */
+#define HV_FLUSH_HDR		(2 * sizeof(u64))		/* address space, flags */
+#define HV_VPSET_HDR		(2 * sizeof(u64))		/* format, valid banks */
+#define HV_IPI_HDR		sizeof(u64)			/* vector, reserved */
+#define HV_FLUSH_FLAGS		(HV_FLUSH_ALL_PROCESSORS | \
+				 HV_FLUSH_ALL_VIRTUAL_ADDRESS_SPACES | \
+				 HV_FLUSH_NON_GLOBAL_MAPPINGS_ONLY)
+#define HV_MAX_BANKS		64
+
+struct hv_vpmask {
+	DECLARE_BITMAP(bits, KVM_MAX_VCPUS);
+};
+
+static u32 hv_nr_vps(struct hv_vm *h)
+{
+	return min_t(u32, atomic_read(&h->vm->kvm->online_vcpus), KVM_MAX_VCPUS);
+}
+
+static u16 vpmask_from_u64(struct hv_vm *h, u64 mask, struct hv_vpmask *m)
+{
+	u32 n = hv_nr_vps(h);
+
+	if (n < 64 && (mask >> n))
+		return HV_STATUS_INVALID_PARAMETER;
+	bitmap_zero(m->bits, KVM_MAX_VCPUS);
+	bitmap_from_arr64(m->bits, &mask, min_t(u32, 64, KVM_MAX_VCPUS));
+	return HV_STATUS_SUCCESS;
+}
+
+static void vpmask_all(struct hv_vm *h, struct hv_vpmask *m)
+{
+	bitmap_zero(m->bits, KVM_MAX_VCPUS);
+	bitmap_set(m->bits, 0, hv_nr_vps(h));
+}
+
+/*
+ * A struct hv_vpset at @gpa whose bank_contents are the call's variable
+ * header (@banks qwords). The caller checked that the block is in one page.
+ */
+static u16 vpmask_from_set(struct kvm_vcpu *vcpu, struct hv_vm *h, u64 gpa, u16 banks,
+			   struct hv_vpmask *m)
+{
+	u32 n = hv_nr_vps(h);
+	u64 hdr[2], bank;
+	int i, k = 0;
+
+	if (xenhv_gpa_read(vcpu, gpa, hdr, sizeof(hdr)))
+		return HV_STATUS_INVALID_HYPERCALL_INPUT;
+	switch (hdr[0]) {
+	case HV_GENERIC_SET_ALL:
+		if (banks)
+			return HV_STATUS_INVALID_HYPERCALL_INPUT;
+		vpmask_all(h, m);
+		return HV_STATUS_SUCCESS;
+	case HV_GENERIC_SET_SPARSE_4K:
+		break;
+	default:
+		return HV_STATUS_INVALID_PARAMETER;
+	}
+	if (hweight64(hdr[1]) != banks)
+		return HV_STATUS_INVALID_HYPERCALL_INPUT;
+	bitmap_zero(m->bits, KVM_MAX_VCPUS);
+	for_each_set_bit(i, (unsigned long *)&hdr[1], HV_MAX_BANKS) {
+		u32 first = i * 64;
+
+		if (xenhv_gpa_read(vcpu, gpa + sizeof(hdr) + k++ * sizeof(u64), &bank,
+				   sizeof(bank)))
+			return HV_STATUS_INVALID_HYPERCALL_INPUT;
+		if (!bank)
+			continue;
+		/* A VP index with no vCPU: bank past the end or bits past it. */
+		if (first >= n || (n - first < 64 && (bank >> (n - first))))
+			return HV_STATUS_INVALID_PARAMETER;
+		bitmap_from_arr64(m->bits + BIT_WORD(first), &bank, 64);
+	}
+	return HV_STATUS_SUCCESS;
+}
+
+static void hv_nop(void *info)
+{
+}
+
+/*
+ * Flush the guest TLB of every vCPU in @m before returning: each gets
+ * KVM_REQ_TLB_FLUSH_GUEST, and a vCPU in guest mode is forced out with an
+ * IPI the caller waits for (what KVM_REQUEST_WAIT does for KVM's own).
+ */
+static void hv_flush_vcpus(struct kvm_vcpu *self, struct hv_vpmask *m)
+{
+	struct kvm_vcpu *v;
+	unsigned long i;
+	int cpu;
+
+	kvm_for_each_vcpu(i, v, self->kvm) {
+		if (i >= KVM_MAX_VCPUS || !test_bit(i, m->bits))
+			continue;
+		kvm_make_request(KVM_REQ_TLB_FLUSH_GUEST, v);
+		if (v == self)
+			continue;
+		cpu = READ_ONCE(v->cpu);
+		if (kvm_vcpu_exiting_guest_mode(v) == IN_GUEST_MODE && cpu >= 0 &&
+		    cpu_online(cpu))
+			smp_call_function_single(cpu, hv_nop, NULL, 1);
+	}
+}
+
+u16 hv_call_flush(struct kvm_vcpu *vcpu, struct hv_vm *h, struct hv_call *c)
+{
+	bool ex = c->code == HVCALL_FLUSH_VIRTUAL_ADDRESS_SPACE_EX ||
+		  c->code == HVCALL_FLUSH_VIRTUAL_ADDRESS_LIST_EX;
+	bool list = c->code == HVCALL_FLUSH_VIRTUAL_ADDRESS_LIST ||
+		    c->code == HVCALL_FLUSH_VIRTUAL_ADDRESS_LIST_EX;
+	struct hv_vpmask m;
+	u64 hdr[3], len;
+	u16 status;
+
+	if (c->fast || (!ex && c->varhead) || (!list && (c->rep_cnt || c->rep_idx)) ||
+	    c->rep_idx > c->rep_cnt)
+		return HV_STATUS_INVALID_HYPERCALL_INPUT;
+	len = HV_FLUSH_HDR + (ex ? HV_VPSET_HDR + c->varhead * sizeof(u64) : sizeof(u64)) +
+	      c->rep_cnt * sizeof(u64);
+	if (!hv_block_ok(c->ingpa, len))
+		return HV_STATUS_INVALID_ALIGNMENT;
+	if (xenhv_gpa_read(vcpu, c->ingpa, hdr, ex ? HV_FLUSH_HDR : sizeof(hdr)))
+		return HV_STATUS_INVALID_HYPERCALL_INPUT;
+	if (hdr[1] & ~HV_FLUSH_FLAGS)
+		return HV_STATUS_INVALID_PARAMETER;
+	if (ex)
+		status = vpmask_from_set(vcpu, h, c->ingpa + HV_FLUSH_HDR, c->varhead, &m);
+	else
+		status = vpmask_from_u64(h, hdr[2], &m);
+	if (status)
+		return status;
+	if (hdr[1] & HV_FLUSH_ALL_PROCESSORS)
+		vpmask_all(h, &m);
+	/* The address list only narrows the flush: every target flushes all. */
+	hv_flush_vcpus(vcpu, &m);
+	c->reps = c->rep_cnt;
+	return HV_STATUS_SUCCESS;
+}
+
+u16 hv_call_send_ipi(struct kvm_vcpu *vcpu, struct hv_vm *h, struct hv_call *c)
+{
+	bool ex = c->code == HVCALL_SEND_IPI_EX;
+	struct hv_vpmask m;
+	struct kvm_vcpu *v;
+	unsigned long i;
+	u64 hdr[2];
+	u16 status;
+
+	if (c->rep_cnt || c->rep_idx || (!ex && c->varhead) || (ex && c->fast))
+		return HV_STATUS_INVALID_HYPERCALL_INPUT;
+	if (c->fast) {
+		hdr[0] = c->ingpa;
+		hdr[1] = c->outgpa;
+	} else {
+		if (!hv_block_ok(c->ingpa, ex ? HV_IPI_HDR + HV_VPSET_HDR +
+					       c->varhead * sizeof(u64) : sizeof(hdr)))
+			return HV_STATUS_INVALID_ALIGNMENT;
+		if (xenhv_gpa_read(vcpu, c->ingpa, hdr, ex ? HV_IPI_HDR : sizeof(hdr)))
+			return HV_STATUS_INVALID_HYPERCALL_INPUT;
+	}
+	/* Vector in bits 31:0; target VTL and reserved bytes must be 0. */
+	if ((hdr[0] >> 32) || (u32)hdr[0] < HV_SYNIC_FIRST_VALID_VECTOR || (u32)hdr[0] > 255)
+		return HV_STATUS_INVALID_PARAMETER;
+	if (!xenhv_guest_has_lapic(vcpu))
+		return HV_STATUS_INVALID_PARAMETER;
+	if (ex)
+		status = vpmask_from_set(vcpu, h, c->ingpa + HV_IPI_HDR, c->varhead, &m);
+	else
+		status = vpmask_from_u64(h, hdr[1], &m);
+	if (status)
+		return status;
+	kvm_for_each_vcpu(i, v, vcpu->kvm) {
+		if (i >= KVM_MAX_VCPUS || !test_bit(i, m.bits))
+			continue;
+		xenhv_send_vector(v, hdr[0]);
+		hv_wake_idle(h, i);
+	}
+	return HV_STATUS_SUCCESS;
+}
+
+struct hv_signal_input {
+	u32 conn_id;
+	u16 flag;
+	u16 rsvdz;
+};
+
+u16 hv_call_signal_event(struct kvm_vcpu *vcpu, struct hv_vm *h, struct hv_call *c,
+			 bool *to_user)
+{
+	struct hv_signal_input in;
+	struct hv_conn *conn;
+	u16 status = HV_STATUS_SUCCESS;
+	u32 vp = 0, sint = 0, flag = 0;
+
+	if (c->rep_cnt || c->rep_idx || c->varhead)
+		return HV_STATUS_INVALID_HYPERCALL_INPUT;
+	if (c->fast) {
+		memcpy(&in, &c->ingpa, sizeof(in));
+	} else {
+		if (!hv_block_ok(c->ingpa, sizeof(in)))
+			return HV_STATUS_INVALID_ALIGNMENT;
+		if (xenhv_gpa_read(vcpu, c->ingpa, &in, sizeof(in)))
+			return HV_STATUS_INVALID_HYPERCALL_INPUT;
+	}
+	if (in.rsvdz)
+		return HV_STATUS_INVALID_PARAMETER;
+	rcu_read_lock();
+	conn = xa_load(&h->conns, in.conn_id);
+	if (!conn) {
+		*to_user = true;
+	} else if (conn->efd) {
+		if (in.flag)
+			status = HV_STATUS_INVALID_PARAMETER;
+		else
+			xenhv_eventfd_signal(conn->efd);
+	} else if (conn->flag + in.flag >= HV_EVENT_FLAGS_COUNT) {
+		status = HV_STATUS_INVALID_PARAMETER;
+	} else {
+		vp = conn->vp;
+		sint = conn->sint;
+		flag = conn->flag + in.flag;
+		status = U16_MAX;
+	}
+	rcu_read_unlock();
+	if (status == U16_MAX) {
+		hv_synic_signal(h, vp, sint, flag);
+		status = HV_STATUS_SUCCESS;
+	}
+	return status;
+}
+
+/* HvExtCallQueryCapabilities: no further extended calls. */
+u16 hv_call_ext_query(struct kvm_vcpu *vcpu, struct hv_call *c)
+{
+	u64 caps = 0;
+
+	if (c->fast || c->rep_cnt || c->rep_idx || c->varhead)
+		return HV_STATUS_INVALID_HYPERCALL_INPUT;
+	if (!hv_block_ok(c->outgpa, sizeof(caps)))
+		return HV_STATUS_INVALID_ALIGNMENT;
+	if (xenhv_gpa_write(vcpu, c->outgpa, &caps, sizeof(caps)))
+		return HV_STATUS_OPERATION_DENIED;
+	return HV_STATUS_SUCCESS;
+}
+
+static void hv_conn_free(struct rcu_head *rcu)
+{
+	struct hv_conn *conn = container_of(rcu, struct hv_conn, rcu);
+
+	if (conn->efd)
+		eventfd_ctx_put(conn->efd);
+	kfree(conn);
+}
+
+/* XENHV_HV_BIND_CONN. Process context; the caller holds no shim lock. */
+int hv_bind_conn(struct hv_vm *h, const struct xenhv_hv_conn *b)
+{
+	u32 mode = b->flags & XENHV_CONN_FLAGS;
+	struct hv_conn *conn, *old;
+	int ret;
+
+	if (b->flags & ~XENHV_CONN_FLAGS || hweight32(mode) != 1 || b->reserved0 ||
+	    memchr_inv(b->reserved, 0, sizeof(b->reserved)) || b->conn_id > XENHV_CONN_ID_MAX)
+		return -EINVAL;
+	if (mode == XENHV_CONN_UNBIND) {
+		if (b->fd != -1 || b->vp_index || b->sint || b->flag)
+			return -EINVAL;
+		mutex_lock(&h->ops_lock);
+		old = xa_erase(&h->conns, b->conn_id);
+		mutex_unlock(&h->ops_lock);
+		if (!old)
+			return -ENOENT;
+		call_rcu(&old->rcu, hv_conn_free);
+		return 0;
+	}
+	conn = kzalloc(sizeof(*conn), GFP_KERNEL_ACCOUNT);
+	if (!conn)
+		return -ENOMEM;
+	if (mode == XENHV_CONN_EVENTFD) {
+		if (b->vp_index || b->sint || b->flag) {
+			ret = -EINVAL;
+			goto err;
+		}
+		conn->efd = eventfd_ctx_fdget(b->fd);
+		if (IS_ERR(conn->efd)) {
+			ret = PTR_ERR(conn->efd);
+			conn->efd = NULL;
+			goto err;
+		}
+	} else {
+		if (b->fd != -1 || b->sint >= HV_NR_SINTS || b->flag >= HV_EVENT_FLAGS_COUNT ||
+		    b->vp_index >= hv_nr_vps(h)) {
+			ret = -EINVAL;
+			goto err;
+		}
+		conn->vp = b->vp_index;
+		conn->sint = b->sint;
+		conn->flag = b->flag;
+	}
+	mutex_lock(&h->ops_lock);
+	ret = xa_insert(&h->conns, b->conn_id, conn, GFP_KERNEL_ACCOUNT);
+	mutex_unlock(&h->ops_lock);
+	if (ret == -EBUSY)
+		ret = -EEXIST;
+	if (!ret)
+		return 0;
+err:
+	hv_conn_free(&conn->rcu);
+	return ret;
+}
+
+/* Release every binding. Any context. */
+void hv_conns_teardown(struct hv_vm *h)
+{
+	struct hv_conn *conn;
+	unsigned long id;
+
+	xa_for_each(&h->conns, id, conn) {
+		xa_erase(&h->conns, id);
+		call_rcu(&conn->rcu, hv_conn_free);
+	}
+}

@@ -1,0 +1,152 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * hv2xen internals: the per-VM and per-vCPU Hyper-V state.
+ *
+ * Per-vCPU SynIC state (SIM and SIEF pages, SINTs, synthetic timers) is
+ * touched from the vCPU's MSR accesses, from timer expiry (hard interrupt
+ * context) and from other vCPUs' SignalEvent calls. hv->lock (a raw
+ * spinlock, taken with interrupts off) orders those against each other;
+ * the pages are pinned (guest.h) so they can be written from any context.
+ */
+#ifndef XENHV_HV2XEN_HV_H
+#define XENHV_HV2XEN_HV_H
+
+#include <linux/eventfd.h>
+#include <linux/xarray.h>
+#include <asm/hyperv-tlfs.h>
+
+#include "xenhv.h"
+#include "guest.h"
+#include "core/core.h"
+
+/* Not in every kernel's hyperv-tlfs.h. */
+#ifndef HV_EXT_CALL_QUERY_CAPABILITIES
+#define HV_EXT_CALL_QUERY_CAPABILITIES	0x8001
+#endif
+#ifndef HV_CRASH_CTL_CRASH_NOTIFY
+#define HV_CRASH_CTL_CRASH_NOTIFY	BIT_ULL(63)
+#endif
+
+#define HV_NR_STIMERS		HV_SYNIC_STIMER_COUNT
+#define HV_NR_SINTS		HV_SYNIC_SINT_COUNT
+#define HV_NR_CRASH_PARAMS	5
+
+/* Bits of the SINT registers, of the page MSRs and of stimer configs. */
+#define HV_SINT_POLLING		BIT_ULL(18)
+#define HV_SINT_VALID_BITS	(HV_SYNIC_SINT_VECTOR_MASK | HV_SYNIC_SINT_MASKED | \
+				 HV_SINT_POLLING)
+#define HV_PAGE_MSR_RSVD	GENMASK_ULL(11, 1)
+#define HV_STIMER_ENABLE	BIT_ULL(0)
+#define HV_STIMER_PERIODIC	BIT_ULL(1)
+#define HV_STIMER_LAZY		BIT_ULL(2)
+#define HV_STIMER_AUTO_ENABLE	BIT_ULL(3)
+#define HV_STIMER_VECTOR(c)	(((c) >> 4) & 0xff)
+#define HV_STIMER_DIRECT	BIT_ULL(12)
+#define HV_STIMER_SINT(c)	(((c) >> 16) & 0xf)
+#define HV_STIMER_VALID_BITS	(GENMASK_ULL(12, 0) | GENMASK_ULL(19, 16))
+
+struct hv_vcpu;
+
+struct hv_stimer {
+	struct hv_vcpu *hvc;
+	u32 index;
+	u64 config;
+	u64 count;
+	u64 exp_time;		/* reference time of the expiry being delivered */
+	bool msg_pending;	/* expired, message not yet in the SIM slot */
+	struct xenhv_timer timer;
+};
+
+struct hv_vcpu {
+	struct hv_vm *h;
+	struct kvm_vcpu *vcpu;
+	u32 idx;
+	u64 scontrol;
+	u64 simp;
+	u64 siefp;
+	u64 sint[HV_NR_SINTS];
+	u64 vp_assist;
+	struct xenhv_gpage sim;		/* pinned while SIMP is enabled */
+	struct xenhv_gpage sief;	/* pinned while SIEFP is enabled */
+	struct hv_stimer stimer[HV_NR_STIMERS];
+	bool idle;			/* in a GUEST_IDLE read */
+	struct xenhv_timer idle_timer;
+};
+
+/* A SignalEvent connection: an eventfd or a SIEF event flag of a vCPU. */
+struct hv_conn {
+	struct eventfd_ctx *efd;	/* NULL: SynIC flag */
+	u32 vp;
+	u8 sint;
+	u16 flag;
+	struct rcu_head rcu;
+};
+
+struct hv_vm {
+	struct xenhv_vm *vm;
+	raw_spinlock_t lock;		/* SynIC state of every vCPU */
+	struct mutex ops_lock;		/* page (re)registration, bindings */
+	struct xenhv_clock clock;
+	u64 tsc_page;			/* HV_X64_MSR_REFERENCE_TSC value */
+	u32 tsc_seq;
+	u64 crash[HV_NR_CRASH_PARAMS];
+	u32 nr_vcpus;
+	struct hv_vcpu **vcpus;
+	struct xarray conns;		/* conn id -> struct hv_conn */
+	struct rcu_head rcu;
+};
+
+static inline struct hv_vm *to_hv(struct xenhv_vm *vm)
+{
+	return vm->hv.h;
+}
+
+/* Per-vCPU state, created on first use. */
+struct hv_vcpu *hv_vcpu_get(struct hv_vm *h, struct kvm_vcpu *vcpu);
+static inline struct hv_vcpu *hv_vcpu_find(struct hv_vm *h, u32 idx)
+{
+	return idx < h->nr_vcpus ? READ_ONCE(h->vcpus[idx]) : NULL;
+}
+
+/* Reference time (100 ns since attach) as the guest computes it from its TSC. */
+void hv_tsc_scale(struct hv_vm *h, struct kvm_vcpu *vcpu, u64 *scale, s64 *offset);
+u64 hv_ref_time(struct hv_vm *h, struct kvm_vcpu *vcpu);
+u64 hv_ref_now(struct hv_vm *h);
+
+/* synic.c */
+int hv_synic_get_msr(struct kvm_vcpu *vcpu, struct hv_vm *h, u32 msr, u64 *data, bool host);
+int hv_synic_set_msr(struct kvm_vcpu *vcpu, struct hv_vm *h, u32 msr, u64 data, bool host);
+bool hv_synic_msr(u32 msr);
+int hv_guest_idle(struct kvm_vcpu *vcpu, struct hv_vm *h);
+void hv_wake_idle(struct hv_vm *h, u32 idx);
+int hv_synic_signal(struct hv_vm *h, u32 vp, u32 sint, u32 flag);
+void hv_vcpu_teardown(struct hv_vcpu *hvc);
+void hv_vcpu_free(struct hv_vcpu *hvc);
+
+/* A decoded hypercall input value; @reps is the rep count completed. */
+struct hv_call {
+	u64 control;
+	u64 ingpa;
+	u64 outgpa;
+	u16 code;
+	bool fast;
+	u16 varhead;
+	u16 rep_cnt;
+	u16 rep_idx;
+	u16 reps;
+	bool longmode;
+};
+
+/* hcall.c: each returns an HV_STATUS_* code. */
+u16 hv_call_flush(struct kvm_vcpu *vcpu, struct hv_vm *h, struct hv_call *c);
+u16 hv_call_send_ipi(struct kvm_vcpu *vcpu, struct hv_vm *h, struct hv_call *c);
+/* Sets *to_user when no binding serves the connection id. */
+u16 hv_call_signal_event(struct kvm_vcpu *vcpu, struct hv_vm *h, struct hv_call *c,
+			 bool *to_user);
+u16 hv_call_ext_query(struct kvm_vcpu *vcpu, struct hv_call *c);
+int hv_bind_conn(struct hv_vm *h, const struct xenhv_hv_conn *b);
+void hv_conns_teardown(struct hv_vm *h);
+/* An input or output block: 8-byte aligned, within one page. */
+bool hv_block_ok(u64 gpa, u64 len);
+
+#endif
