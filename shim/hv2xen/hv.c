@@ -365,6 +365,8 @@ static int hv_get_msr(struct kvm_vcpu *vcpu, struct xenhv_vm *vm, struct msr_dat
 			return XENHV_MSR_PASS;
 		if (hv_synic_msr(i))
 			ret = hv_synic_get_msr(vcpu, h, i, &msr->data, msr->host_initiated);
+		else if (msr->host_initiated)
+			return XENHV_MSR_PASS;	/* the VMM saves what KVM lists */
 		else
 			ret = 1;	/* not implemented: #GP, as on Hyper-V */
 	}
@@ -433,6 +435,8 @@ static int hv_set_msr(struct kvm_vcpu *vcpu, struct xenhv_vm *vm, struct msr_dat
 			return XENHV_MSR_PASS;
 		if (hv_synic_msr(i))
 			ret = hv_synic_set_msr(vcpu, h, i, data, host);
+		else if (host)
+			return XENHV_MSR_PASS;
 		else
 			ret = 1;
 	}

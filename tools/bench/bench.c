@@ -16,9 +16,17 @@
  *   xen-send       EVTCHNOP_send on an IPI port (masked: no interrupt)
  *   xen-timer      VCPUOP_set_singleshot_timer (re-arming a far deadline)
  *   xen-poll       SCHEDOP_poll on a port already pending (no blocking)
+ *   hv-flush       HvCallFlushVirtualAddressSpace, all processors (one vCPU)
+ *   kvm-hv-flush   the same in KVM's own Hyper-V code
+ *   hv-ipi         HvCallSendSyntheticClusterIpi (fast) to the caller itself
+ *   kvm-hv-ipi     the same in KVM's own Hyper-V code
+ *   hv-signal      HvCallSignalEvent (fast) on a connection bound to an eventfd
+ *   kvm-hv-signal  the same with KVM's KVM_HYPERV_EVENTFD
+ *   hv-user        HvCallSignalEvent on an unbound connection (KVM_EXIT_HYPERV)
  */
 #include <errno.h>
 #include <stdio.h>
+#include <sys/eventfd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -53,13 +61,64 @@ static void guest_hv_loop(uint64_t n)
 
 enum mode {
 	SHIM_XEN, SHIM_HV, KVM_HV, KVM_XEN, SHIM_USER, NATIVE_HOOKED,
-	XEN_YIELD, XEN_SEND, XEN_TIMER, XEN_POLL, NATIVE_STOCK, NR_MODES
+	XEN_YIELD, XEN_SEND, XEN_TIMER, XEN_POLL,
+	HV_FLUSH, KVM_HV_FLUSH, HV_IPI, KVM_HV_IPI, HV_SIGNAL, KVM_HV_SIGNAL, HV_USER,
+	NATIVE_STOCK, NR_MODES
 };
 
 static const char * const names[NR_MODES] = {
 	"shim-xen", "shim-hv", "kvm-hv", "kvm-xen", "shim-user", "native-hooked",
-	"xen-yield", "xen-send", "xen-timer", "xen-poll", "native-stock",
+	"xen-yield", "xen-send", "xen-timer", "xen-poll",
+	"hv-flush", "kvm-hv-flush", "hv-ipi", "kvm-hv-ipi", "hv-signal", "kvm-hv-signal",
+	"hv-user", "native-stock",
 };
+
+#define HV_CONN		1
+#define HV_IN_GPA	(VM_SCRATCH_GPA + 0x1000)
+
+/* The Hyper-V hot-path calls, as Linux makes them. */
+static void guest_hv_hot(uint64_t n, uint64_t what)
+{
+	uint64_t *in = (uint64_t *)HV_IN_GPA;
+	uint64_t r = 0;
+
+	guest_wrmsr(HV_X64_MSR_GUEST_OS_ID, OS_ID);
+	guest_wrmsr(HV_X64_MSR_HYPERCALL, VM_SCRATCH_GPA | HV_X64_MSR_HYPERCALL_ENABLE);
+	in[0] = 0;
+	in[1] = HV_FLUSH_ALL_PROCESSORS;
+	in[2] = 0;
+	while (n--) {
+		switch (what) {
+		case HV_FLUSH:
+		case KVM_HV_FLUSH:
+			r = guest_hv_hcall(HVCALL_FLUSH_VIRTUAL_ADDRESS_SPACE, HV_IN_GPA, 0);
+			break;
+		case HV_IPI:
+		case KVM_HV_IPI:
+			r = guest_hv_hcall(HVCALL_SEND_IPI | HV_HYPERCALL_FAST_BIT, 0xf0, 1);
+			break;
+		default:
+			r = guest_hv_hcall(HVCALL_SIGNAL_EVENT | HV_HYPERCALL_FAST_BIT, HV_CONN, 0);
+		}
+		GUEST_ASSERT_EQ(r & 0xffff, HV_STATUS_SUCCESS);
+	}
+	GUEST_DONE();
+}
+
+static void hv_bind_eventfd(struct vm *vm, bool kvm)
+{
+	int efd = eventfd(0, EFD_CLOEXEC);
+	struct xenhv_hv_conn c = {
+		.vm_fd = vm->fd, .flags = XENHV_CONN_EVENTFD, .conn_id = HV_CONN, .fd = efd,
+	};
+	struct kvm_hyperv_eventfd e = { .conn_id = HV_CONN, .fd = efd };
+
+	if (efd < 0)
+		TEST_FAIL("eventfd: %s", strerror(errno));
+	if (kvm ? ioctl(vm->fd, KVM_HYPERV_EVENTFD, &e) :
+		  ioctl(xenhv_open(), XENHV_HV_BIND_CONN, &c))
+		TEST_FAIL("binding connection %d: %s", HV_CONN, strerror(errno));
+}
 
 /* The Xen hot-path calls, after the setup a Linux guest makes. */
 static void guest_xen_hot(uint64_t n, uint64_t what)
@@ -139,6 +198,25 @@ static double run_mode(enum mode m)
 		vcpu_set_args(vcpu, 2, iters, (uint64_t)m);
 		xenhv_attach_ok(vm, XENHV_ABI_XEN, 0);
 		break;
+	case HV_FLUSH:
+	case HV_IPI:
+	case HV_SIGNAL:
+	case HV_USER:
+		vcpu = vm_add_vcpu(vm, guest_hv_hot);
+		vcpu_set_args(vcpu, 2, iters, (uint64_t)m);
+		xenhv_attach_ok(vm, XENHV_ABI_HYPERV, 0);
+		if (m == HV_SIGNAL)
+			hv_bind_eventfd(vm, false);
+		break;
+	case KVM_HV_FLUSH:
+	case KVM_HV_IPI:
+	case KVM_HV_SIGNAL:
+		vcpu = vm_add_vcpu(vm, guest_hv_hot);
+		vcpu_set_args(vcpu, 2, iters, (uint64_t)m);
+		vcpu_set_kvm_hyperv_cpuid(vcpu);
+		if (m == KVM_HV_SIGNAL)
+			hv_bind_eventfd(vm, true);
+		break;
 	case SHIM_HV:
 	case KVM_HV:
 		vcpu = vm_add_vcpu(vm, guest_hv_loop);
@@ -167,6 +245,11 @@ static double run_mode(enum mode m)
 			exits++;
 			continue;
 		}
+		if (vcpu->run->exit_reason == KVM_EXIT_HYPERV) {
+			vcpu->run->hyperv.u.hcall.result = HV_STATUS_SUCCESS;
+			exits++;
+			continue;
+		}
 		if (vcpu_get_ucall(vcpu, &uc) == UCALL_DONE)
 			break;
 		if (uc.cmd == UCALL_ABORT)
@@ -174,8 +257,8 @@ static double run_mode(enum mode m)
 		TEST_FAIL("%s: unexpected exit %s", names[m], exit_reason_str(vcpu->run->exit_reason));
 	}
 	t = now() - t0;
-	if (m == SHIM_USER && exits != iters)
-		TEST_FAIL("shim-user: %lu userspace exits for %lu calls", exits, iters);
+	if ((m == SHIM_USER || m == HV_USER) ? exits != iters : exits != 0)
+		TEST_FAIL("%s: %lu userspace exits for %lu calls", names[m], exits, iters);
 	vm_destroy(vm);
 	return iters / t;
 }
@@ -243,5 +326,12 @@ int main(int argc, char **argv)
 	RATIO(XEN_TIMER, SHIM_USER, "xen-timer / shim-user");
 	RATIO(XEN_POLL, SHIM_USER, "xen-poll / shim-user");
 	RATIO(XEN_SEND, KVM_HV, "xen-send / kvm-hv (KVM's own in-kernel call)");
+	RATIO(HV_FLUSH, KVM_HV_FLUSH, "hv-flush / kvm-hv-flush");
+	RATIO(HV_IPI, KVM_HV_IPI, "hv-ipi / kvm-hv-ipi");
+	RATIO(HV_SIGNAL, KVM_HV_SIGNAL, "hv-signal / kvm-hv-signal");
+	RATIO(SHIM_HV, HV_USER, "shim-hv (spin wait) / hv-user");
+	RATIO(HV_FLUSH, HV_USER, "hv-flush / hv-user");
+	RATIO(HV_IPI, HV_USER, "hv-ipi / hv-user");
+	RATIO(HV_SIGNAL, HV_USER, "hv-signal / hv-user (kernel vs userspace exit)");
 	return 0;
 }

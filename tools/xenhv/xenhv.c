@@ -282,7 +282,7 @@ static const char *op_name(unsigned int abi, unsigned int op, char *buf, size_t 
 		[0x08] = "NotifyLongSpinWait", [0x0b] = "SendSyntheticClusterIpi",
 		[0x13] = "FlushVirtualAddressSpaceEx", [0x14] = "FlushVirtualAddressListEx",
 		[0x15] = "SendSyntheticClusterIpiEx", [0x5c] = "PostMessage",
-		[0x5d] = "SignalEvent",
+		[0x5d] = "SignalEvent", [0xc1] = "ExtCallQueryCapabilities",
 	};
 
 	switch (op) {
