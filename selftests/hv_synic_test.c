@@ -7,6 +7,7 @@
  * message mode, guest idle, and teardown with armed timers.
  */
 #include <errno.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <time.h>
@@ -141,6 +142,31 @@ XTEST(cpuid_leaves)
 	}
 	TEST_ASSERT(seen, "no leaf 0x40000003 in XENHV_GET_CPUID");
 	close(dev);
+	vm_destroy(vm);
+}
+
+static void guest_vendor(void)
+{
+	uint32_t r[4];
+
+	guest_cpuid(HYPERV_CPUID_VENDOR_AND_MAX_FUNCTIONS, 0, r);
+	GUEST_ASSERT_EQ(r[0], 0x4000000A);
+	GUEST_ASSERT_EQ(r[1], 0x31323334);
+	GUEST_ASSERT_EQ(r[2], 0x35363738);
+	GUEST_ASSERT_EQ(r[3], 0x39303132);
+	guest_cpuid(HYPERV_CPUID_INTERFACE, 0, r);
+	GUEST_ASSERT_EQ(r[0], 0x31237648);
+	GUEST_DONE();
+}
+
+XTEST(cpuid_vendor_configurable)
+{
+	struct vm *vm = vm_create(NULL);
+	struct xenhv_hv_config cfg = { .vendor_id = { 0x31323334, 0x35363738, 0x39303132 } };
+
+	vm_add_vcpu(vm, guest_vendor);
+	TEST_ASSERT_EQ(xenhv_attach(vm, XENHV_ABI_HYPERV, XENHV_ATTACH_CPUID, &cfg, sizeof(cfg)), 0);
+	vcpu_run_to_done(vm->vcpus[0]);
 	vm_destroy(vm);
 }
 
@@ -470,13 +496,25 @@ static void guest_stimer_direct(void)
 	HG_WAIT_IRQ(VEC_DIRECT + 1, 1, 1000 * MS);
 	GUEST_ASSERT_EQ(guest_rdmsr(HV_X64_MSR_STIMER3_CONFIG) & HG_STIMER_ENABLE, 0);
 
-	/* A stopped one-shot timer does not fire. */
+	/*
+	 * A stopped one-shot timer does not fire. (The count goes first: the
+	 * old one is in the past and would fire at once on enable.)
+	 */
 	cfg = HG_STIMER_ENABLE | HG_STIMER_DIRECT | HG_STIMER_VECTOR(VEC_DIRECT);
-	guest_wrmsr(HV_X64_MSR_STIMER0_CONFIG, cfg);
-	guest_wrmsr(HV_X64_MSR_STIMER0_COUNT, hg_now() + 2 * MS);
 	guest_wrmsr(HV_X64_MSR_STIMER0_COUNT, 0);
+	guest_wrmsr(HV_X64_MSR_STIMER0_CONFIG, cfg);
 	hg_delay_sti(10 * MS);
 	GUEST_ASSERT_EQ(hg_irqs[0][VEC_DIRECT], 1);
+	guest_wrmsr(HV_X64_MSR_STIMER0_COUNT, hg_now() + 20 * MS);
+	guest_wrmsr(HV_X64_MSR_STIMER0_COUNT, 0);
+	hg_delay_sti(40 * MS);
+	GUEST_ASSERT_EQ(hg_irqs[0][VEC_DIRECT], 1);
+
+	/* Auto-enable: writing the count starts a disabled timer (lazy is valid). */
+	cfg = HG_STIMER_AUTO_ENABLE | (1ull << 2) | HG_STIMER_DIRECT | HG_STIMER_VECTOR(VEC_DIRECT);
+	guest_wrmsr(HV_X64_MSR_STIMER2_CONFIG, cfg);
+	guest_wrmsr(HV_X64_MSR_STIMER2_COUNT, hg_now() + 2 * MS);
+	HG_WAIT_IRQ(VEC_DIRECT, 2, 3000 * MS);
 
 	/* Periodic, 2 ms: ticks on time until its count is written 0. */
 	cfg = HG_STIMER_ENABLE | HG_STIMER_PERIODIC | HG_STIMER_DIRECT |
@@ -606,6 +644,7 @@ static void guest_stimer_no_simp(void)
 	/* SynIC off altogether: the same, once it is back on. */
 	slot->header.message_type = HVMSG_NONE;
 	guest_wrmsr(HV_X64_MSR_SCONTROL, 0);
+	guest_wrmsr(HV_X64_MSR_STIMER0_COUNT, 0);	/* not the old, past count */
 	guest_wrmsr(HV_X64_MSR_STIMER0_CONFIG, cfg);
 	due = hg_now() + 1 * MS;
 	guest_wrmsr(HV_X64_MSR_STIMER0_COUNT, due);
@@ -624,6 +663,68 @@ XTEST_TIMEOUT(stimer_message_waits_for_synic, 60)
 	struct vm *vm = hv_vm(1, guest_stimer_no_simp, true, 0);
 
 	vcpu_run_to_done(vm->vcpus[0]);
+	vm_destroy(vm);
+}
+
+/* ---- host-initiated accesses restore values only -------------------------------------- */
+
+static void guest_after_restore(void)
+{
+	/* The restored pages were not touched. */
+	GUEST_ASSERT_EQ(*(volatile uint64_t *)HG_SIMP_GPA(0), 0x5a5a5a5a5a5a5a5aull);
+	GUEST_ASSERT_EQ(*(volatile uint64_t *)HG_SIEFP_GPA(0), 0x5a5a5a5a5a5a5a5aull);
+	GUEST_ASSERT_EQ(*(volatile uint64_t *)HG_ASSIST_GPA(0), 0x5a5a5a5a5a5a5a5aull);
+	GUEST_ASSERT_EQ(*(volatile uint64_t *)HG_TSC_PAGE_GPA, 0x5a5a5a5a5a5a5a5aull);
+	GUEST_ASSERT_EQ(guest_rdmsr(HV_X64_MSR_SIMP), HG_SIMP_GPA(0) | 1);
+	GUEST_ASSERT_EQ(guest_rdmsr(HV_X64_MSR_CRASH_P3), 0x33);
+	GUEST_DONE();
+}
+
+static int set_msr(struct vcpu *vcpu, uint32_t index, uint64_t value)
+{
+	struct {
+		struct kvm_msrs h;
+		struct kvm_msr_entry e;
+	} m = { .h.nmsrs = 1, .e.index = index, .e.data = value };
+
+	return ioctl(vcpu->fd, KVM_SET_MSRS, &m);
+}
+
+XTEST(host_initiated_restore)
+{
+	struct vm *vm = hv_vm(1, guest_after_restore, true, 0);
+	struct vcpu *vcpu = vm->vcpus[0];
+	uint64_t gpa[] = { HG_SIMP_GPA(0), HG_SIEFP_GPA(0), HG_ASSIST_GPA(0), HG_TSC_PAGE_GPA };
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(gpa); i++)
+		memset(vm_gpa_to_hva(vm, gpa[i], 4096), 0x5a, 4096);
+	/* Checked as a guest write is: reserved bits, unbacked pages, read-only. */
+	TEST_ASSERT_EQ(set_msr(vcpu, HV_X64_MSR_SIMP, HG_SIMP_GPA(0) | 1 | (1 << 4)), 0);
+	TEST_ASSERT_EQ(set_msr(vcpu, HV_X64_MSR_SIEFP, vm->mem_size | 1), 0);
+	TEST_ASSERT_EQ(set_msr(vcpu, HV_X64_MSR_SCONTROL, 2), 0);
+	TEST_ASSERT_EQ(set_msr(vcpu, HV_X64_MSR_SINT0, HV_SYNIC_SINT_AUTO_EOI | 0x30), 0);
+	TEST_ASSERT_EQ(set_msr(vcpu, HV_X64_MSR_STIMER0_CONFIG, 1ull << 20), 0);
+	/* Restored without side effects: no page filled, no exit. */
+	vcpu_set_msr(vcpu, HV_X64_MSR_SCONTROL, 1);
+	vcpu_set_msr(vcpu, HV_X64_MSR_SIMP, HG_SIMP_GPA(0) | 1);
+	vcpu_set_msr(vcpu, HV_X64_MSR_SIEFP, HG_SIEFP_GPA(0) | 1);
+	vcpu_set_msr(vcpu, HV_X64_MSR_VP_ASSIST_PAGE, HG_ASSIST_GPA(0) | 1);
+	vcpu_set_msr(vcpu, HV_X64_MSR_REFERENCE_TSC, HG_TSC_PAGE_GPA | 1);
+	vcpu_set_msr(vcpu, HV_X64_MSR_SINT1, 0x31);
+	vcpu_set_msr(vcpu, HV_X64_MSR_CRASH_P3, 0x33);
+	vcpu_set_msr(vcpu, HV_X64_MSR_RESET, 0);
+	vcpu_set_msr(vcpu, HV_X64_MSR_CRASH_CTL, HV_CRASH_CTL_CRASH_NOTIFY);
+	TEST_ASSERT_EQ(vcpu_get_msr(vcpu, HV_X64_MSR_SIMP), HG_SIMP_GPA(0) | 1);
+	TEST_ASSERT_EQ(vcpu_get_msr(vcpu, HV_X64_MSR_SIEFP), HG_SIEFP_GPA(0) | 1);
+	TEST_ASSERT_EQ(vcpu_get_msr(vcpu, HV_X64_MSR_VP_ASSIST_PAGE), HG_ASSIST_GPA(0) | 1);
+	TEST_ASSERT_EQ(vcpu_get_msr(vcpu, HV_X64_MSR_REFERENCE_TSC), HG_TSC_PAGE_GPA | 1);
+	TEST_ASSERT_EQ(vcpu_get_msr(vcpu, HV_X64_MSR_SINT1), 0x31);
+	TEST_ASSERT_EQ(vcpu_get_msr(vcpu, HV_X64_MSR_SINT0), HV_SYNIC_SINT_MASKED);
+	TEST_ASSERT_EQ(vcpu_get_msr(vcpu, HV_X64_MSR_SCONTROL), 1);
+	for (i = 0; i < ARRAY_SIZE(gpa); i++)
+		TEST_ASSERT_EQ(*(uint64_t *)vm_gpa_to_hva(vm, gpa[i], 8), 0x5a5a5a5a5a5a5a5aull);
+	vcpu_run_to_done(vcpu);
 	vm_destroy(vm);
 }
 
@@ -669,6 +770,33 @@ XTEST_TIMEOUT(guest_idle_until_ipi, 60)
 	vm_destroy(vm);
 }
 
+/* The same, woken by an x2APIC IPI (not through the shim). */
+static void guest_idle_lapic(uint64_t vcpu)
+{
+	hg_irq_setup(VEC_IPI, VEC_IPI);
+	if (vcpu == 1) {
+		__atomic_store_n(&idle_state, 1, __ATOMIC_SEQ_CST);
+		GUEST_ASSERT_EQ(guest_rdmsr(HV_X64_MSR_GUEST_IDLE), 0);
+		GUEST_ASSERT_EQ(__atomic_load_n(&idle_state, __ATOMIC_SEQ_CST), 2);
+		HG_WAIT_IRQ(VEC_IPI, 1, 1000 * MS);
+	} else {
+		while (__atomic_load_n(&idle_state, __ATOMIC_SEQ_CST) != 1)
+			__asm__ volatile("pause");
+		hg_delay(30 * MS);
+		__atomic_store_n(&idle_state, 2, __ATOMIC_SEQ_CST);
+		guest_wrmsr(0x830, (1ull << 32) | VEC_IPI);	/* ICR: fixed, to APIC 1 */
+	}
+	GUEST_DONE();
+}
+
+XTEST_TIMEOUT(guest_idle_woken_by_lapic_ipi, 60)
+{
+	struct vm *vm = hv_vm(2, guest_idle_lapic, true, 0);
+
+	run_all(vm);
+	vm_destroy(vm);
+}
+
 static void guest_idle_forever(void)
 {
 	guest_catch(13, 2);
@@ -695,6 +823,35 @@ XTEST_TIMEOUT(guest_idle_woken_by_detach, 30)
 	usleep(50000);
 	TEST_ASSERT_EQ(xenhv_detach(vm), 0);
 	vcpu_thread_join(vm->vcpus[0]);
+	vm_destroy(vm);
+}
+
+static void sigusr1(int sig)
+{
+}
+
+static void guest_idle_signal(void)
+{
+	__atomic_store_n(&idle_state, 1, __ATOMIC_SEQ_CST);
+	GUEST_ASSERT_EQ(guest_rdmsr(HV_X64_MSR_GUEST_IDLE), 0);
+	GUEST_DONE();
+}
+
+XTEST_TIMEOUT(guest_idle_woken_by_signal, 30)
+{
+	struct vm *vm = hv_vm(1, guest_idle_signal, true, 0);
+	uint64_t *state = vm_gpa_to_hva(vm, (uint64_t)&idle_state, 8);
+	struct sigaction sa = { .sa_handler = sigusr1 };
+	struct vcpu *vcpu = vm->vcpus[0];
+
+	sigaction(SIGUSR1, &sa, NULL);
+	vcpu_thread_start(vcpu, idle_thread);
+	while (!__atomic_load_n(state, __ATOMIC_SEQ_CST))
+		usleep(1000);
+	usleep(50000);
+	/* Interrupted: the read completes (0) and KVM_RUN returns -EINTR or goes on. */
+	pthread_kill(vcpu->thread, SIGUSR1);
+	vcpu_thread_join(vcpu);
 	vm_destroy(vm);
 }
 
@@ -730,6 +887,44 @@ XTEST_TIMEOUT(teardown_with_armed_timers, 60)
 	run_all(vm);
 	TEST_ASSERT_EQ(xenhv_detach(vm), 0);
 	usleep(10000);
+	vm_destroy(vm);
+}
+
+static void guest_detached(void)
+{
+	uint64_t hz, n, end;
+
+	hg_irq_setup(VEC_DIRECT, VEC_DIRECT);
+	hz = guest_rdmsr(HV_X64_MSR_TSC_FREQUENCY);
+	guest_wrmsr(HV_X64_MSR_STIMER0_CONFIG, HG_STIMER_ENABLE | HG_STIMER_PERIODIC |
+					       HG_STIMER_DIRECT | HG_STIMER_VECTOR(VEC_DIRECT));
+	guest_wrmsr(HV_X64_MSR_STIMER0_COUNT, 1 * MS);
+	HG_WAIT_IRQ(VEC_DIRECT, 2, 3000 * MS);
+	GUEST_SYNC(0);			/* the host detaches */
+	guest_catch(13, 2);		/* the handler's TIME_REF_COUNT read is KVM's now */
+	__asm__ volatile("sti; nop; nop; cli");	/* a tick may have been pending */
+	n = hg_irqs[0][VEC_DIRECT];
+	/* 30 ms by the TSC alone: the MSRs are KVM's now. */
+	end = hg_rdtsc() + hz / 1000 * 30;
+	__asm__ volatile("sti");
+	while (hg_rdtsc() < end)
+		__asm__ volatile("pause");
+	__asm__ volatile("cli");
+	GUEST_SYNC2(n, hg_irqs[0][VEC_DIRECT]);
+	GUEST_DONE();
+}
+
+XTEST_TIMEOUT(detach_stops_timers, 30)
+{
+	struct vm *vm = hv_vm(1, guest_detached, true, 0);
+	struct ucall uc;
+
+	TEST_ASSERT_EQ(vcpu_run_ucall(vm->vcpus[0], &uc), UCALL_SYNC);
+	TEST_ASSERT_EQ(xenhv_detach(vm), 0);
+	usleep(10000);
+	TEST_ASSERT_EQ(vcpu_run_ucall(vm->vcpus[0], &uc), UCALL_SYNC);
+	TEST_ASSERT_EQ(uc.args[1], uc.args[0]);
+	vcpu_run_to_done(vm->vcpus[0]);
 	vm_destroy(vm);
 }
 
