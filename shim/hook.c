@@ -92,6 +92,16 @@ native:
 	return kvm_emulate_cpuid(vcpu);
 }
 
+static int hook_halt(struct kvm_vcpu *vcpu)
+{
+	const struct xenhv_abi *abi;
+	struct xenhv_vm *vm = xenhv_vm_lookup(vcpu->kvm, &abi);
+
+	if (vm && abi->halt)
+		abi->halt(vcpu, vm);
+	return kvm_emulate_halt(vcpu);
+}
+
 struct xenhv_hook {
 	const char *name;
 	unsigned long target;	/* 0: attach by name */
@@ -137,6 +147,7 @@ static struct xenhv_hook hooks[] = {
 	REDIRECT(kvm_get_msr_common, hook_get_msr),
 	REDIRECT(kvm_set_msr_common, hook_set_msr),
 	REDIRECT(kvm_emulate_cpuid, hook_cpuid),
+	REDIRECT(kvm_emulate_halt, hook_halt),
 };
 
 static void hook_remove(struct xenhv_hook *h)

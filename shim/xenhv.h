@@ -29,6 +29,8 @@ struct xenhv_vm;
  * @cpuid: fill @r (EAX..EDX) for a leaf in 0x40000000..0x4000ffff; @vcpu is
  *	NULL when the leaves are exported for KVM_SET_CPUID2.
  * @cpuid_range: the first and last leaf the ABI defines, for XENHV_GET_CPUID.
+ * @halt: the guest executed HLT (may be NULL): raise what it is owed, as Xen
+ *	checks pending events at each VM entry.
  * @detach: stop what runs on its own (timers, VMM bindings); process context.
  * @destroy: free everything; called when KVM destroys the VM, in atomic context.
  */
@@ -41,6 +43,7 @@ struct xenhv_abi {
 	int (*set_msr)(struct kvm_vcpu *vcpu, struct xenhv_vm *vm, struct msr_data *msr);
 	void (*cpuid)(struct xenhv_vm *vm, struct kvm_vcpu *vcpu, u32 leaf, u32 sub, u32 r[4]);
 	void (*cpuid_range)(struct xenhv_vm *vm, u32 *first, u32 *last);
+	void (*halt)(struct kvm_vcpu *vcpu, struct xenhv_vm *vm);
 	void (*detach)(struct xenhv_vm *vm);
 	void (*destroy)(struct xenhv_vm *vm);
 };

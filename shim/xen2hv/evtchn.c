@@ -68,18 +68,22 @@ static void notify_vcpu(struct xen_vm *x, u32 idx, u32 port)
  * Re-assert the upcall when upcall_pending is already set (a new vcpu_info
  * or upcall vector), as Xen's hvm_assert_evtchn_irq(). Any context.
  */
-void xen_evtchn_kick_upcall(struct xen_vm *x, u32 idx)
+bool xen_evtchn_kick_upcall(struct xen_vm *x, u32 idx)
 {
 	struct kvm_vcpu *vcpu = kvm_get_vcpu(x->vm->kvm, idx);
 	struct xen_vcpu *xv = xen_vcpu_find(x, idx);
 	struct vcpu_info *vi;
 	unsigned long flags;
+	bool kicked = false;
 
 	raw_spin_lock_irqsave(&x->lock, flags);
 	vi = xen_vcpu_info(x, idx);
-	if (vi && vcpu && xv && xv->upcall_vector && READ_ONCE(vi->evtchn_upcall_pending))
+	if (vi && vcpu && xv && xv->upcall_vector && READ_ONCE(vi->evtchn_upcall_pending)) {
 		xenhv_send_vector(vcpu, xv->upcall_vector);
+		kicked = true;
+	}
 	raw_spin_unlock_irqrestore(&x->lock, flags);
+	return kicked;
 }
 
 static void set_pending_locked(struct xen_vm *x, u32 port)

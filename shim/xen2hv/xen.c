@@ -580,6 +580,20 @@ int xenhv_xen_raise_port(struct xenhv_vm *vm, u32 port)
 	return xen_evtchn_raise(vm->xen.x, port);
 }
 
+/*
+ * Xen delivers pending events at every VM entry; the shim has no hook
+ * there, so it raises them when the vCPU is about to sleep: a vCPU halting
+ * with upcall_pending set is owed an upcall (the vector is sent again; if it
+ * is still in the LAPIC's IRR this is a no-op).
+ */
+static void xen_halt(struct kvm_vcpu *vcpu, struct xenhv_vm *vm)
+{
+	struct xen_vm *x = to_xen(vm);
+
+	if (x && xen_evtchn_kick_upcall(x, vcpu->vcpu_idx))
+		xenhv_count(vm, XENHV_OP_HALT_KICK, XENHV_STAT_KERNEL);
+}
+
 const struct xenhv_abi xenhv_xen_abi = {
 	.id = XENHV_ABI_XEN,
 	.name = "xen",
@@ -589,6 +603,7 @@ const struct xenhv_abi xenhv_xen_abi = {
 	.set_msr = xen_set_msr,
 	.cpuid = xen_cpuid,
 	.cpuid_range = xen_cpuid_range,
+	.halt = xen_halt,
 	.detach = xen_detach,
 	.destroy = xen_destroy,
 };

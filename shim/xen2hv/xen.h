@@ -117,7 +117,7 @@ struct vcpu_info *xen_vcpu_info(struct xen_vm *x, u32 idx);
 long xen_evtchn_op(struct kvm_vcpu *vcpu, struct xen_vm *x, u64 cmd, u64 arg, bool *handled);
 void xen_evtchn_set_pending(struct xen_vm *x, u32 port);
 bool xen_evtchn_pending(struct xen_vm *x, u32 port);
-void xen_evtchn_kick_upcall(struct xen_vm *x, u32 idx);
+bool xen_evtchn_kick_upcall(struct xen_vm *x, u32 idx);
 int xen_evtchn_bind_eventfd(struct xen_vm *x, const struct xenhv_xen_port *p);
 int xen_evtchn_raise(struct xen_vm *x, u32 port);
 void xen_evtchn_teardown(struct xen_vm *x);

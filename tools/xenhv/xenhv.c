@@ -286,6 +286,8 @@ static const char *op_name(unsigned int abi, unsigned int op, char *buf, size_t 
 	};
 
 	switch (op) {
+	case XENHV_OP_HALT_KICK:
+		return "(upcall raised at HLT)";
 	case XENHV_OP_CALL_OTHER:
 		return "(other call)";
 	case XENHV_OP_MSR_READ:
