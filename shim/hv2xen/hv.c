@@ -363,12 +363,11 @@ static int hv_get_msr(struct kvm_vcpu *vcpu, struct xenhv_vm *vm, struct msr_dat
 	default:
 		if (i < HV_SYNTHETIC_MSR_FIRST || i > HV_SYNTHETIC_MSR_LAST)
 			return XENHV_MSR_PASS;
-		if (hv_synic_msr(i))
-			ret = hv_synic_get_msr(vcpu, h, i, &msr->data, msr->host_initiated);
-		else if (msr->host_initiated)
+		if (!hv_synic_msr(i) && msr->host_initiated)
 			return XENHV_MSR_PASS;	/* the VMM saves what KVM lists */
-		else
-			ret = 1;	/* not implemented: #GP, as on Hyper-V */
+		/* Not implemented: #GP, as on Hyper-V. */
+		ret = hv_synic_msr(i) ?
+		      hv_synic_get_msr(vcpu, h, i, &msr->data, msr->host_initiated) : 1;
 	}
 	xenhv_count(vm, XENHV_OP_MSR_READ, ret ? XENHV_STAT_ERROR : XENHV_STAT_KERNEL);
 	return ret;
@@ -433,12 +432,9 @@ static int hv_set_msr(struct kvm_vcpu *vcpu, struct xenhv_vm *vm, struct msr_dat
 	default:
 		if (i < HV_SYNTHETIC_MSR_FIRST || i > HV_SYNTHETIC_MSR_LAST)
 			return XENHV_MSR_PASS;
-		if (hv_synic_msr(i))
-			ret = hv_synic_set_msr(vcpu, h, i, data, host);
-		else if (host)
+		if (!hv_synic_msr(i) && host)
 			return XENHV_MSR_PASS;
-		else
-			ret = 1;
+		ret = hv_synic_msr(i) ? hv_synic_set_msr(vcpu, h, i, data, host) : 1;
 	}
 	xenhv_count(vm, XENHV_OP_MSR_WRITE, ret ? XENHV_STAT_ERROR : XENHV_STAT_KERNEL);
 	return ret;
