@@ -434,6 +434,9 @@ static void guest_signal_eventfd(void)
 	in[1] = 1 << 16;
 	HCALL_EQ(HVCALL_SIGNAL_EVENT, (uint64_t)in, 0, ST_PARAM);
 	HCALL_EQ(HVCALL_SIGNAL_EVENT, (uint64_t)in + 4, 0, ST_ALIGN);
+	HCALL_EQ(HVCALL_SIGNAL_EVENT, 0xfffff000ull << 12, 0, ST_INPUT);
+	HCALL_EQ(HG_FAST(HVCALL_SIGNAL_EVENT) | HG_REPS(1), CONN_EFD, 0, ST_INPUT);
+	HCALL_EQ(HG_FAST(HVCALL_SIGNAL_EVENT) | HG_VARHEAD(1), CONN_EFD, 0, ST_INPUT);
 	GUEST_SYNC(3);
 	/* Unbound now: the VMM gets it. */
 	GUEST_ASSERT_EQ(guest_hv_hcall(HG_FAST(HVCALL_SIGNAL_EVENT), CONN_EFD, 0), 0x1234);
@@ -578,6 +581,45 @@ XTEST_TIMEOUT(signal_event_to_synic_flag, 60)
 	TEST_ASSERT_EQ(bind_conn(vm, XENHV_CONN_SYNIC, CONN_FLAG, -1, 1, 3, 100), 0);
 	TEST_ASSERT_EQ(bind_conn(vm, XENHV_CONN_SYNIC, CONN_TOP, -1, 1, 3, 2000), 0);
 	run_all(vm);
+	vm_destroy(vm);
+}
+
+/* A flag for a vCPU whose SynIC or SIEF page is off is dropped. */
+static void guest_signal_dropped(void)
+{
+	volatile uint64_t *f = (volatile uint64_t *)hg_sief(0, 2);
+
+	hg_enable_hypercalls();
+	hg_irq_setup(VEC_SINT, VEC_SINT);
+	guest_memset((void *)HG_SIEFP_GPA(0), 0, 4096);
+	/* SynIC on, SIEF page off. */
+	guest_wrmsr(HV_X64_MSR_SCONTROL, HV_SYNIC_CONTROL_ENABLE);
+	guest_wrmsr(HV_X64_MSR_SINT2, VEC_SINT);
+	HCALL_EQ(HG_FAST(HVCALL_SIGNAL_EVENT), CONN_FLAG, 0, ST_OK);
+	hg_delay_sti(10 * MS);
+	GUEST_ASSERT_EQ(hg_irqs[0][VEC_SINT], 0);
+	GUEST_ASSERT_EQ(*f, 0);
+	/* SIEF page on, SynIC off. */
+	guest_wrmsr(HV_X64_MSR_SIEFP, HG_SIEFP_GPA(0) | HV_SYNIC_SIEFP_ENABLE);
+	guest_wrmsr(HV_X64_MSR_SCONTROL, 0);
+	HCALL_EQ(HG_FAST(HVCALL_SIGNAL_EVENT), CONN_FLAG, 0, ST_OK);
+	hg_delay_sti(10 * MS);
+	GUEST_ASSERT_EQ(hg_irqs[0][VEC_SINT], 0);
+	GUEST_ASSERT_EQ(*f, 0);
+	/* Both on: delivered. */
+	guest_wrmsr(HV_X64_MSR_SCONTROL, HV_SYNIC_CONTROL_ENABLE);
+	HCALL_EQ(HG_FAST(HVCALL_SIGNAL_EVENT), CONN_FLAG, 0, ST_OK);
+	HG_WAIT_IRQ(VEC_SINT, 1, 1000 * MS);
+	GUEST_ASSERT_EQ(*f, 1ull << 9);
+	GUEST_DONE();
+}
+
+XTEST(signal_event_dropped_without_synic)
+{
+	struct vm *vm = hv_vm(1, guest_signal_dropped, true, 0);
+
+	TEST_ASSERT_EQ(bind_conn(vm, XENHV_CONN_SYNIC, CONN_FLAG, -1, 0, 2, 9), 0);
+	vcpu_run_to_done(vm->vcpus[0]);
 	vm_destroy(vm);
 }
 

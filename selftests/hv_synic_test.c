@@ -666,6 +666,50 @@ XTEST_TIMEOUT(stimer_message_waits_for_synic, 60)
 	vm_destroy(vm);
 }
 
+/*
+ * A one-shot timer re-armed while its last expiry waits for a busy slot:
+ * the new expiry is not lost (the old one may still be delivered first).
+ */
+static void guest_stimer_rearm(void)
+{
+	struct hv_message *slot = hg_sim_slot(0, 2);
+	struct hv_timer_message_payload *pl = (void *)slot->u.payload;
+	uint64_t cfg = HG_STIMER_ENABLE | HG_STIMER_SINT(2);
+	uint64_t due1, due2;
+
+	hg_irq_setup(VEC_SINT, VEC_SINT);
+	hg_synic_enable(0);
+	guest_wrmsr(HV_X64_MSR_SINT2, VEC_SINT);
+	slot->header.message_type = 1;		/* busy with something else */
+	guest_wrmsr(HV_X64_MSR_STIMER0_CONFIG, cfg);
+	due1 = hg_now() + 1 * MS;
+	guest_wrmsr(HV_X64_MSR_STIMER0_COUNT, due1);
+	hg_delay_sti(10 * MS);
+	GUEST_ASSERT_EQ(slot->header.message_flags.msg_pending, 1);
+	due2 = hg_now() + 5 * MS;
+	guest_wrmsr(HV_X64_MSR_STIMER0_COUNT, due2);
+	slot->header.message_type = HVMSG_NONE;
+	guest_wrmsr(HV_X64_MSR_EOM, 0);
+	HG_WAIT_IRQ(VEC_SINT, 1, 1000 * MS);
+	GUEST_ASSERT_EQ(slot->header.message_type, HVMSG_TIMER_EXPIRED);
+	if (pl->expiration_time < due2) {
+		/* The old expiry first; the new one must follow. */
+		slot->header.message_type = HVMSG_NONE;
+		guest_wrmsr(HV_X64_MSR_EOM, 0);
+		HG_WAIT_IRQ(VEC_SINT, 2, 1000 * MS);
+	}
+	check_timer_msg(slot, 0, due2);
+	GUEST_DONE();
+}
+
+XTEST_TIMEOUT(stimer_rearm_while_message_pending, 30)
+{
+	struct vm *vm = hv_vm(1, guest_stimer_rearm, true, 0);
+
+	vcpu_run_to_done(vm->vcpus[0]);
+	vm_destroy(vm);
+}
+
 /* ---- host-initiated accesses restore values only -------------------------------------- */
 
 static void guest_after_restore(void)
