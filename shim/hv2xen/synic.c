@@ -208,6 +208,8 @@ static int stimer_set_config(struct hv_stimer *st, u64 data, bool host)
 	xenhv_timer_stop(&st->timer);
 	raw_spin_lock_irqsave(&h->lock, flags);
 	st->config = data;
+	/* A new programming replaces an expiry still waiting for its slot. */
+	st->msg_pending = false;
 	raw_spin_unlock_irqrestore(&h->lock, flags);
 	stimer_start(st);
 	return 0;
@@ -221,6 +223,7 @@ static int stimer_set_count(struct hv_stimer *st, u64 data, bool host)
 	xenhv_timer_stop(&st->timer);
 	raw_spin_lock_irqsave(&h->lock, flags);
 	st->count = data;
+	st->msg_pending = false;
 	if (!host) {
 		if (!data)
 			st->config &= ~HV_STIMER_ENABLE;
