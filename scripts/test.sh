@@ -2,8 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # make test: set up, build, run the userspace unit tests, then boot each target
-# kernel and run the whole selftest suite in it. Each kernel's TAP goes to the
-# terminal and to artifacts/; the last line sums every result:
+# kernel and run the whole selftest suite in it, and the acceptance boots of a
+# nested Linux guest with each ABI (scripts/guest/suite.sh). Each kernel's TAP
+# and the nested guests' boot logs go to artifacts/; the last line sums every
+# result:
 #   N passed, N failed, N skipped
 set -uo pipefail
 
@@ -33,8 +35,9 @@ tests/runner/check.sh 2>&1 | tee "$art/runner.log"
 tally "$art/runner.log"
 
 for k in $kernels; do
-	echo "== selftests on $k"
-	scripts/run.sh -k "$k" -- selftests/run_tests.sh selftests/out/* 2>&1 | tee "$art/selftests-$k.log"
+	echo "== selftests and nested-guest acceptance on $k"
+	rm -f build/l2/l2-*.log
+	scripts/run.sh -k "$k" -- scripts/guest/suite.sh 2>&1 | tee "$art/selftests-$k.log"
 	rc=${PIPESTATUS[0]}
 	tally "$art/selftests-$k.log"
 	if [ "$rc" -ne 0 ] && ! grep -qE '^# xenhv-tally: pass [0-9]+ fail [1-9]' "$art/selftests-$k.log"; then
@@ -43,6 +46,9 @@ for k in $kernels; do
 	fi
 	cp build/run/"$k"/dmesg.log "$art/dmesg-$k.log" 2>/dev/null
 	cp build/run/"$k"/console.log "$art/console-$k.log" 2>/dev/null
+	for f in build/l2/l2-*-on-*.log; do
+		[ -f "$f" ] && cp "$f" "$art/"
+	done
 
 done
 
