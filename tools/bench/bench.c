@@ -16,6 +16,8 @@
  *   xen-send       EVTCHNOP_send on an IPI port (masked: no interrupt)
  *   xen-timer      VCPUOP_set_singleshot_timer (re-arming a far deadline)
  *   xen-poll       SCHEDOP_poll on a port already pending (no blocking)
+ *   kvm-xen-*      the same four calls in KVM's own Xen code (6.12), the
+ *                  ports and timer set up through KVM's Xen attributes
  *   hv-flush       HvCallFlushVirtualAddressSpace, all processors (one vCPU)
  *   kvm-hv-flush   the same in KVM's own Hyper-V code
  *   hv-ipi         HvCallSendSyntheticClusterIpi (fast) to the caller itself
@@ -63,6 +65,7 @@ enum mode {
 	SHIM_XEN, SHIM_HV, KVM_HV, KVM_XEN, SHIM_USER, NATIVE_HOOKED,
 	XEN_YIELD, XEN_SEND, XEN_TIMER, XEN_POLL,
 	HV_FLUSH, KVM_HV_FLUSH, HV_IPI, KVM_HV_IPI, HV_SIGNAL, KVM_HV_SIGNAL, HV_USER,
+	KVM_XEN_YIELD, KVM_XEN_SEND, KVM_XEN_TIMER, KVM_XEN_POLL,
 	NATIVE_STOCK, NR_MODES
 };
 
@@ -70,8 +73,45 @@ static const char * const names[NR_MODES] = {
 	"shim-xen", "shim-hv", "kvm-hv", "kvm-xen", "shim-user", "native-hooked",
 	"xen-yield", "xen-send", "xen-timer", "xen-poll",
 	"hv-flush", "kvm-hv-flush", "hv-ipi", "kvm-hv-ipi", "hv-signal", "kvm-hv-signal",
-	"hv-user", "native-stock",
+	"hv-user", "kvm-xen-yield", "kvm-xen-send", "kvm-xen-timer", "kvm-xen-poll",
+	"native-stock",
 };
+
+#define KX_PORT		5	/* IPI-like port bound through KVM's attributes */
+#define KX_TIMER_PORT	6
+
+/* The Xen hot-path calls against KVM's own Xen code (set up by the host). */
+static void guest_kvm_xen_hot(uint64_t n, uint64_t what)
+{
+	struct evtchn_send send = { .port = KX_PORT };
+	struct vcpu_set_singleshot_timer t = { .timeout_abs_ns = 1ull << 60 };
+	struct sched_poll p = { .nr_ports = 1 };
+	uint32_t port = KX_PORT;
+	int64_t r = 0;
+
+	xg_shinfo()->evtchn_mask[0] |= 1ull << KX_PORT;
+	GUEST_ASSERT_EQ(xg_evtchn(EVTCHNOP_send, &send), 0);	/* now pending */
+	set_xen_guest_handle(p.ports, &port);
+	while (n--) {
+		switch (what) {
+		case KVM_XEN_YIELD:
+			r = xg_call(__HYPERVISOR_sched_op, SCHEDOP_yield, 0, 0);
+			break;
+		case KVM_XEN_SEND:
+			r = xg_evtchn(EVTCHNOP_send, &send);
+			break;
+		case KVM_XEN_TIMER:
+			r = xg_call(__HYPERVISOR_vcpu_op, VCPUOP_set_singleshot_timer, 0,
+				    (uint64_t)&t);
+			break;
+		case KVM_XEN_POLL:
+			r = xg_call(__HYPERVISOR_sched_op, SCHEDOP_poll, (uint64_t)&p, 0);
+			break;
+		}
+		GUEST_ASSERT_EQ(r, 0);
+	}
+	GUEST_DONE();
+}
 
 #define HV_CONN		1
 #define HV_IN_GPA	(VM_SCRATCH_GPA + 0x1000)
@@ -180,6 +220,39 @@ static int kvm_xen_setup(struct vm *vm)
 	return 0;
 }
 
+/* shared_info, vcpu_info, an event port and the timer, as a VMM sets them. */
+static int kvm_xen_hot_setup(struct vm *vm, struct vcpu *vcpu)
+{
+	struct kvm_xen_hvm_attr a = { .type = KVM_XEN_ATTR_TYPE_SHARED_INFO };
+	struct kvm_xen_vcpu_attr v = { .type = KVM_XEN_VCPU_ATTR_TYPE_VCPU_INFO };
+
+	if (kvm_xen_setup(vm))
+		return -1;
+	a.u.shared_info.gfn = XG_SHINFO_GPA >> 12;
+	if (ioctl(vm->fd, KVM_XEN_HVM_SET_ATTR, &a))
+		TEST_FAIL("KVM_XEN_ATTR_TYPE_SHARED_INFO: %s", strerror(errno));
+	v.u.gpa = XG_VINFO_GPA;
+	if (ioctl(vcpu->fd, KVM_XEN_VCPU_SET_ATTR, &v))
+		TEST_FAIL("KVM_XEN_VCPU_ATTR_TYPE_VCPU_INFO: %s", strerror(errno));
+	v = (struct kvm_xen_vcpu_attr){ .type = KVM_XEN_VCPU_ATTR_TYPE_VCPU_ID };
+	if (ioctl(vcpu->fd, KVM_XEN_VCPU_SET_ATTR, &v))
+		TEST_FAIL("KVM_XEN_VCPU_ATTR_TYPE_VCPU_ID: %s", strerror(errno));
+	v = (struct kvm_xen_vcpu_attr){ .type = KVM_XEN_VCPU_ATTR_TYPE_TIMER };
+	v.u.timer.port = KX_TIMER_PORT;
+	v.u.timer.priority = KVM_IRQ_ROUTING_XEN_EVTCHN_PRIO_2LEVEL;
+	if (ioctl(vcpu->fd, KVM_XEN_VCPU_SET_ATTR, &v))
+		TEST_FAIL("KVM_XEN_VCPU_ATTR_TYPE_TIMER: %s", strerror(errno));
+	a = (struct kvm_xen_hvm_attr){ .type = KVM_XEN_ATTR_TYPE_EVTCHN };
+	a.u.evtchn.send_port = KX_PORT;
+	a.u.evtchn.type = EVTCHNSTAT_ipi;
+	a.u.evtchn.deliver.port.port = KX_PORT;
+	a.u.evtchn.deliver.port.vcpu = 0;
+	a.u.evtchn.deliver.port.priority = KVM_IRQ_ROUTING_XEN_EVTCHN_PRIO_2LEVEL;
+	if (ioctl(vm->fd, KVM_XEN_HVM_SET_ATTR, &a))
+		TEST_FAIL("KVM_XEN_ATTR_TYPE_EVTCHN: %s", strerror(errno));
+	return 0;
+}
+
 /* One timed run; returns calls per second, or 0 if the mode is unavailable. */
 static double run_mode(enum mode m)
 {
@@ -197,6 +270,17 @@ static double run_mode(enum mode m)
 		vcpu = vm_add_vcpu(vm, guest_xen_hot);
 		vcpu_set_args(vcpu, 2, iters, (uint64_t)m);
 		xenhv_attach_ok(vm, XENHV_ABI_XEN, 0);
+		break;
+	case KVM_XEN_YIELD:
+	case KVM_XEN_SEND:
+	case KVM_XEN_TIMER:
+	case KVM_XEN_POLL:
+		vcpu = vm_add_vcpu(vm, guest_kvm_xen_hot);
+		vcpu_set_args(vcpu, 2, iters, (uint64_t)m);
+		if (kvm_xen_hot_setup(vm, vcpu)) {
+			vm_destroy(vm);
+			return 0;
+		}
 		break;
 	case HV_FLUSH:
 	case HV_IPI:
@@ -257,6 +341,11 @@ static double run_mode(enum mode m)
 		TEST_FAIL("%s: unexpected exit %s", names[m], exit_reason_str(vcpu->run->exit_reason));
 	}
 	t = now() - t0;
+	if (m >= KVM_XEN_YIELD && m <= KVM_XEN_POLL && exits) {
+		/* This KVM sends the call to userspace: no in-kernel path to compare. */
+		vm_destroy(vm);
+		return 0;
+	}
 	if ((m == SHIM_USER || m == HV_USER) ? exits != iters : exits != 0)
 		TEST_FAIL("%s: %lu userspace exits for %lu calls", names[m], exits, iters);
 	vm_destroy(vm);
@@ -326,6 +415,10 @@ int main(int argc, char **argv)
 	RATIO(XEN_TIMER, SHIM_USER, "xen-timer / shim-user");
 	RATIO(XEN_POLL, SHIM_USER, "xen-poll / shim-user");
 	RATIO(XEN_SEND, KVM_HV, "xen-send / kvm-hv (KVM's own in-kernel call)");
+	RATIO(XEN_YIELD, KVM_XEN_YIELD, "xen-yield / kvm-xen-yield");
+	RATIO(XEN_SEND, KVM_XEN_SEND, "xen-send / kvm-xen-send");
+	RATIO(XEN_TIMER, KVM_XEN_TIMER, "xen-timer / kvm-xen-timer");
+	RATIO(XEN_POLL, KVM_XEN_POLL, "xen-poll / kvm-xen-poll");
 	RATIO(HV_FLUSH, KVM_HV_FLUSH, "hv-flush / kvm-hv-flush");
 	RATIO(HV_IPI, KVM_HV_IPI, "hv-ipi / kvm-hv-ipi");
 	RATIO(HV_SIGNAL, KVM_HV_SIGNAL, "hv-signal / kvm-hv-signal");
