@@ -13,6 +13,7 @@ mkdir -p "$art"
 . "$top/scripts/tally.sh"
 scripts/deps.sh $kernels || exit 1
 make -s -C tools/xenhv || exit 1
+mkdir -p build/l2 && tests/l2/mkinitrd.sh build/l2/initrd.gz || exit 1
 for k in $kernels; do
 	for abi in xen hyperv; do
 		echo "== nested Linux guest as $abi on $k"

@@ -24,6 +24,7 @@ for k in $kernels; do
 done
 make -s -C selftests || exit 1
 make -s -C tools/xenhv || exit 1
+mkdir -p build/l2 && tests/l2/mkinitrd.sh build/l2/initrd.gz || exit 1
 make -s -C tools || exit 1
 
 echo "== unit tests (userspace)"

@@ -249,7 +249,7 @@ static void guest_tsc_page(uint64_t vcpu, uint64_t mem_size)
 {
 	volatile struct ms_hyperv_tsc_page *p = (void *)HG_TSC_PAGE_GPA;
 	uint64_t freq, apic, t0, m, t1, prev;
-	unsigned __int128 hz;
+	__uint128_t hz;
 	int i;
 
 	guest_catch(13, 2);
@@ -267,7 +267,7 @@ static void guest_tsc_page(uint64_t vcpu, uint64_t mem_size)
 		/* The scale converts the advertised TSC rate to 10 MHz (within 1%). */
 		freq = guest_rdmsr(HV_X64_MSR_TSC_FREQUENCY);
 		GUEST_ASSERT(freq != 0);
-		hz = ((unsigned __int128)freq * p->tsc_scale) >> 64;
+		hz = ((__uint128_t)freq * p->tsc_scale) >> 64;
 		if (hz < 9900000 || hz > 10100000)
 			__GUEST_UCALL(UCALL_ABORT, "scale 0x%lx at %lu Hz gives %lu Hz", 3,
 				      p->tsc_scale, freq, (uint64_t)hz);

@@ -5,7 +5,10 @@
  * vector, event-channel IPIs between vCPUs, polling, masking, loopback
  * interdomain ports, VMM-served ports with eventfds, and bad ports.
  */
+#define _GNU_SOURCE
 #include <errno.h>
+#include <pthread.h>
+#include <sched.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
@@ -575,6 +578,110 @@ XTEST(version_params_runstate_and_timer_op)
 	struct vm *vm = xen_vm(1, guest_misc);
 
 	vcpu_run_to_done(vm->vcpus[0]);
+	vm_destroy(vm);
+}
+
+/* A consistent copy of a runstate area, read as Linux does. */
+static void rs_read(struct vcpu_runstate_info *rs, struct vcpu_runstate_info *out)
+{
+	uint64_t e;
+
+	do {
+		e = READ_ONCE(rs->state_entry_time);
+		__asm__ volatile("" ::: "memory");
+		guest_memcpy(out, rs, sizeof(*out));
+		__asm__ volatile("" ::: "memory");
+	} while (e != READ_ONCE(rs->state_entry_time) || (e & XEN_RUNSTATE_UPDATE));
+}
+
+#define MS	1000000ull
+
+static void guest_runstate(uint64_t vcpu)
+{
+	struct vcpu_runstate_info *rs = (struct vcpu_runstate_info *)(VM_SCRATCH_GPA + 0x30000);
+	struct evtchn_bind_virq bv = { .virq = VIRQ_TIMER, .vcpu = vcpu };
+	struct vcpu_register_runstate_memory_area ra = { .addr.v = (void *)rs };
+	struct vcpu_set_singleshot_timer t = {};
+	struct vcpu_runstate_info a, b;
+	uint64_t now, sum;
+	int i;
+
+	xg_setup_shinfo();
+	guest_prepare(vcpu);
+	wait_upcalls(vcpu, 1);
+	upcalls[vcpu] = 0;
+	GUEST_ASSERT_EQ(xg_evtchn(EVTCHNOP_bind_virq, &bv), 0);
+	GUEST_ASSERT_EQ(xg_call(__HYPERVISOR_vcpu_op, VCPUOP_register_runstate_memory_area,
+				vcpu, (uint64_t)&ra), 0);
+
+	/* Halted until a timer 50 ms away: that time is blocked, not running. */
+	rs_read(rs, &a);
+	t.timeout_abs_ns = xg_now(xg_vinfo(vcpu)) + 50 * MS;
+	GUEST_ASSERT_EQ(xg_call(__HYPERVISOR_vcpu_op, VCPUOP_set_singleshot_timer, vcpu,
+				(uint64_t)&t), 0);
+	while (!READ_ONCE(upcalls[vcpu]))
+		__asm__ volatile("sti; hlt; cli");
+	rs_read(rs, &b);
+	GUEST_ASSERT_EQ(b.state, RUNSTATE_running);
+	if (b.time[RUNSTATE_blocked] - a.time[RUNSTATE_blocked] < 25 * MS)
+		__GUEST_UCALL(UCALL_ABORT, "blocked %lu ns in a 50 ms halt", 1,
+			      b.time[RUNSTATE_blocked] - a.time[RUNSTATE_blocked]);
+
+	/* The host now runs a busy thread on this vCPU's CPU: runnable time. */
+	GUEST_SYNC(1);
+	rs_read(rs, &a);
+	now = xg_now(xg_vinfo(vcpu));
+	while (xg_now(xg_vinfo(vcpu)) < now + 200 * MS)
+		__asm__ volatile("pause");
+	rs_read(rs, &b);
+	if (b.time[RUNSTATE_runnable] - a.time[RUNSTATE_runnable] < 10 * MS)
+		__GUEST_UCALL(UCALL_ABORT, "runnable %lu ns in 200 ms sharing a CPU", 1,
+			      b.time[RUNSTATE_runnable] - a.time[RUNSTATE_runnable]);
+
+	/* The times add up to the guest time (since the vCPU's state began). */
+	now = xg_now(xg_vinfo(vcpu));
+	for (sum = 0, i = 0; i < 4; i++)
+		sum += b.time[i];
+	sum += now - b.state_entry_time;
+	GUEST_ASSERT(sum <= now + MS && sum + 50 * MS >= now);
+	GUEST_DONE();
+}
+
+static volatile int hog_stop;
+
+static void *hog(void *arg)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(0, &set);
+	sched_setaffinity(0, sizeof(set), &set);
+	while (!hog_stop)
+		;
+	return arg;
+}
+
+XTEST(runstate_blocked_and_runnable_time)
+{
+	struct vm *vm = xen_vm(1, guest_runstate);
+	cpu_set_t set, old;
+	struct ucall uc;
+	pthread_t t;
+
+	TEST_ASSERT_EQ(vcpu_run_ucall(vm->vcpus[0], &uc), UCALL_SYNC);
+	sched_getaffinity(0, sizeof(old), &old);
+	CPU_ZERO(&set);
+	CPU_SET(0, &set);
+	TEST_ASSERT_EQ(sched_setaffinity(0, sizeof(set), &set), 0);
+	hog_stop = 0;
+	TEST_ASSERT_EQ(pthread_create(&t, NULL, hog, NULL), 0);
+	uc.cmd = vcpu_run_ucall(vm->vcpus[0], &uc);
+	hog_stop = 1;
+	pthread_join(t, NULL);
+	sched_setaffinity(0, sizeof(old), &old);
+	if (uc.cmd == UCALL_ABORT)
+		report_guest_abort(vm->vcpus[0], &uc);
+	TEST_ASSERT_EQ(uc.cmd, UCALL_DONE);
 	vm_destroy(vm);
 }
 

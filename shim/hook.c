@@ -129,6 +129,39 @@ static void notrace destroy_cb(unsigned long ip, unsigned long parent_ip,
 		xenhv_vm_destroyed((struct kvm *)regs->di);
 }
 
+/* kvm_arch_vcpu_load/put(vcpu, ...): the vCPU's thread is scheduled in/out. */
+static void notrace sched_cb(struct ftrace_regs *fregs, bool in)
+{
+	struct pt_regs *regs = ftrace_get_regs(fregs);
+	const struct xenhv_abi *abi;
+	struct kvm_vcpu *vcpu;
+	struct xenhv_vm *vm;
+
+	if (!regs)
+		return;
+	vcpu = (struct kvm_vcpu *)regs->di;
+	vm = xenhv_vm_lookup(vcpu->kvm, &abi);
+	if (vm && abi->sched)
+		abi->sched(vcpu, vm, in);
+}
+
+static void notrace load_cb(unsigned long ip, unsigned long parent_ip,
+			    struct ftrace_ops *ops, struct ftrace_regs *fregs)
+{
+	sched_cb(fregs, true);
+}
+
+static void notrace put_cb(unsigned long ip, unsigned long parent_ip,
+			   struct ftrace_ops *ops, struct ftrace_regs *fregs)
+{
+	sched_cb(fregs, false);
+}
+
+#define CALLBACK(fn, cb) {						\
+	.name = #fn,							\
+	.ops = { .func = cb, .flags = FTRACE_OPS_FL_SAVE_REGS | FTRACE_OPS_FL_RECURSION }, \
+}
+
 #define REDIRECT(fn, wrap) {						\
 	.name = #fn, .target = (unsigned long)fn, .wrapper = wrap,	\
 	.ops = { .func = redirect_cb, .flags = XENHV_FTRACE_REDIRECT_FLAGS }, \
@@ -148,6 +181,8 @@ static struct xenhv_hook hooks[] = {
 	REDIRECT(kvm_set_msr_common, hook_set_msr),
 	REDIRECT(kvm_emulate_cpuid, hook_cpuid),
 	REDIRECT(kvm_emulate_halt, hook_halt),
+	CALLBACK(kvm_arch_vcpu_load, load_cb),
+	CALLBACK(kvm_arch_vcpu_put, put_cb),
 };
 
 static void hook_remove(struct xenhv_hook *h)

@@ -31,6 +31,8 @@ struct xenhv_vm;
  * @cpuid_range: the first and last leaf the ABI defines, for XENHV_GET_CPUID.
  * @halt: the guest executed HLT (may be NULL): raise what it is owed, as Xen
  *	checks pending events at each VM entry.
+ * @sched: the vCPU's thread is scheduled in (@in) or out (may be NULL);
+ *	preemption is off: nothing may sleep or take a lock that wakes tasks.
  * @detach: stop what runs on its own (timers, VMM bindings); process context.
  * @destroy: free everything; called when KVM destroys the VM, in atomic context.
  */
@@ -44,6 +46,7 @@ struct xenhv_abi {
 	void (*cpuid)(struct xenhv_vm *vm, struct kvm_vcpu *vcpu, u32 leaf, u32 sub, u32 r[4]);
 	void (*cpuid_range)(struct xenhv_vm *vm, u32 *first, u32 *last);
 	void (*halt)(struct kvm_vcpu *vcpu, struct xenhv_vm *vm);
+	void (*sched)(struct kvm_vcpu *vcpu, struct xenhv_vm *vm, bool in);
 	void (*detach)(struct xenhv_vm *vm);
 	void (*destroy)(struct xenhv_vm *vm);
 };

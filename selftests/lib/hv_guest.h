@@ -146,7 +146,7 @@ static inline uint64_t hg_tsc_page_time(volatile struct ms_hyperv_tsc_page *p)
 		offset = p->tsc_offset;
 		__asm__ volatile("" ::: "memory");
 	} while (p->tsc_sequence != seq);
-	return (uint64_t)(((unsigned __int128)tsc * scale) >> 64) + offset;
+	return (uint64_t)(((__uint128_t)tsc * scale) >> 64) + offset;
 }
 
 static inline struct hv_message *hg_sim_slot(int vcpu, int sint)

@@ -125,10 +125,27 @@ void xen_write_wallclock(struct xen_vm *x)
 	WRITE_ONCE(s->wc.version, ((v + 1) | 1) + 1);
 }
 
-static void write_runstate(struct kvm_vcpu *vcpu, struct xen_vcpu *xv)
+/*
+ * Runstate. The vCPU's own thread is the only writer: its hypercalls and
+ * the shim's hooks on kvm_arch_vcpu_load/put, which run when the thread is
+ * scheduled in and out (with preemption off). Every update therefore runs
+ * with preemption disabled, so a hook cannot interleave with a hypercall's
+ * update. The guest copy is written with XEN_RUNSTATE_UPDATE set in
+ * state_entry_time while the fields change, which Linux's reader retries on.
+ */
+static void write_runstate(struct xen_vcpu *xv)
 {
-	if (xv->runstate_gpa)
-		xenhv_gpa_write(vcpu, xv->runstate_gpa, &xv->runstate, sizeof(xv->runstate));
+	struct vcpu_runstate_info *rs = READ_ONCE(xv->rs);
+	u64 entry = xv->runstate.state_entry_time;
+
+	if (!rs)
+		return;
+	WRITE_ONCE(rs->state_entry_time, entry | XEN_RUNSTATE_UPDATE);
+	smp_wmb();	/* the update flag before the fields */
+	rs->state = xv->runstate.state;
+	memcpy(rs->time, xv->runstate.time, sizeof(rs->time));
+	smp_wmb();	/* the fields before the final entry time */
+	WRITE_ONCE(rs->state_entry_time, entry);
 }
 
 /* Account the time since the last change to the current state. */
@@ -139,6 +156,57 @@ static void runstate_set(struct xen_vm *x, struct xen_vcpu *xv, int state)
 	xv->runstate.time[xv->runstate.state] += now - xv->runstate.state_entry_time;
 	xv->runstate.state = state;
 	xv->runstate.state_entry_time = now;
+}
+
+static void runstate_update(struct xen_vm *x, struct xen_vcpu *xv, int state)
+{
+	preempt_disable();
+	runstate_set(x, xv, state);
+	write_runstate(xv);
+	preempt_enable();
+}
+
+/*
+ * The vCPU's thread is scheduled in (running) or out: preempted while
+ * runnable (runnable: steal time), or asleep (blocked: halted, polling,
+ * or back in the VMM). Preemption is off.
+ */
+void xen_vcpu_sched(struct xen_vm *x, struct kvm_vcpu *vcpu, bool in)
+{
+	struct xen_vcpu *xv = xen_vcpu_find(x, vcpu->vcpu_idx);
+	int state;
+
+	if (!xv || !READ_ONCE(xv->rs))
+		return;
+	if (in)
+		state = RUNSTATE_running;
+	else
+		state = READ_ONCE(vcpu->preempted) ? RUNSTATE_runnable : RUNSTATE_blocked;
+	runstate_set(x, xv, state);
+	write_runstate(xv);
+}
+
+/* Register (or with @gpa 0, drop) the runstate area of @xv. Under ops_lock. */
+static long register_runstate(struct kvm_vcpu *vcpu, struct xen_vm *x, struct xen_vcpu *xv,
+			      gpa_t gpa)
+{
+	struct xenhv_gpage page = {}, old;
+
+	if (gpa && xenhv_gpage_pin(vcpu, gpa, &page))
+		return -XEN_EFAULT;
+	preempt_disable();
+	old = xv->rs_page;
+	xv->rs_page = page;
+	WRITE_ONCE(xv->rs, page.va ? page.va + offset_in_page(gpa) : NULL);
+	runstate_set(x, xv, RUNSTATE_running);
+	write_runstate(xv);
+	preempt_enable();
+	if (old.page) {
+		/* The target vCPU's hooks may be writing the old page. */
+		synchronize_rcu();
+		xenhv_gpage_unpin(&old);
+	}
+	return 0;
 }
 
 static void timer_expired(struct xenhv_timer *t)
@@ -253,13 +321,17 @@ long xen_vcpu_op(struct kvm_vcpu *vcpu, struct xen_vm *x, u64 cmd, u64 id, u64 a
 		mutex_unlock(&x->ops_lock);
 		return ret;
 	case VCPUOP_register_runstate_memory_area:
-		ret = register_area(vcpu, arg, longmode, sizeof(struct vcpu_runstate_info),
-				    &xv->runstate_gpa);
-		if (!ret) {
-			runstate_set(x, xv, RUNSTATE_running);
-			write_runstate(vcpu, xv);
-		}
+	{
+		gpa_t gpa;
+
+		ret = register_area(vcpu, arg, longmode, sizeof(struct vcpu_runstate_info), &gpa);
+		if (ret)
+			return ret;
+		mutex_lock(&x->ops_lock);
+		ret = register_runstate(vcpu, x, xv, gpa);
+		mutex_unlock(&x->ops_lock);
 		return ret;
+	}
 	case VCPUOP_register_vcpu_time_memory_area:
 		ret = register_area(vcpu, arg, longmode, sizeof(struct pvclock_vcpu_time_info),
 				    &xv->time_gpa);
@@ -267,7 +339,8 @@ long xen_vcpu_op(struct kvm_vcpu *vcpu, struct xen_vm *x, u64 cmd, u64 id, u64 a
 			xen_write_time(x, target);
 		return ret;
 	case VCPUOP_get_runstate_info:
-		runstate_set(x, xv, RUNSTATE_running);
+		if (target == vcpu)
+			runstate_update(x, xv, RUNSTATE_running);
 		return xenhv_gva_write(vcpu, arg, &xv->runstate, sizeof(xv->runstate)) ?
 		       -XEN_EFAULT : 0;
 	case VCPUOP_set_singleshot_timer: {
@@ -377,10 +450,9 @@ static long sched_poll(struct kvm_vcpu *vcpu, struct xen_vm *x, struct xen_vcpu 
 		if (timeout)
 			xenhv_timer_start(&xv->poll_timer,
 					  xenhv_clock_deadline(&x->clock, timeout), 0);
-		runstate_set(x, xv, RUNSTATE_blocked);
+		runstate_update(x, xv, RUNSTATE_blocked);
 		xenhv_core_block(vcpu);
-		runstate_set(x, xv, RUNSTATE_running);
-		write_runstate(vcpu, xv);
+		runstate_update(x, xv, RUNSTATE_running);
 		if (timeout)
 			xenhv_timer_stop(&xv->poll_timer);
 	}
@@ -396,10 +468,9 @@ static long sched_block(struct kvm_vcpu *vcpu, struct xen_vm *x, struct xen_vcpu
 	WRITE_ONCE(xv->poll_port, XEN_POLL_ANY);
 	smp_mb();	/* poll_port before the look at upcall_pending */
 	if (!vi || !READ_ONCE(vi->evtchn_upcall_pending)) {
-		runstate_set(x, xv, RUNSTATE_blocked);
+		runstate_update(x, xv, RUNSTATE_blocked);
 		xenhv_core_block(vcpu);
-		runstate_set(x, xv, RUNSTATE_running);
-		write_runstate(vcpu, xv);
+		runstate_update(x, xv, RUNSTATE_running);
 	}
 	WRITE_ONCE(xv->poll_port, 0);
 	return 0;

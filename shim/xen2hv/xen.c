@@ -56,6 +56,7 @@ static void xen_vm_free_pages(struct xen_vm *x)
 			continue;
 		xen_vcpu_teardown(xv);
 		xenhv_gpage_unpin(&xv->vi_page);
+		xenhv_gpage_unpin(&xv->rs_page);
 		kfree(xv);
 	}
 	xenhv_gpage_unpin(&x->shinfo);
@@ -594,6 +595,14 @@ static void xen_halt(struct kvm_vcpu *vcpu, struct xenhv_vm *vm)
 		xenhv_count(vm, XENHV_OP_HALT_KICK, XENHV_STAT_KERNEL);
 }
 
+static void xen_sched(struct kvm_vcpu *vcpu, struct xenhv_vm *vm, bool in)
+{
+	struct xen_vm *x = to_xen(vm);
+
+	if (x)
+		xen_vcpu_sched(x, vcpu, in);
+}
+
 const struct xenhv_abi xenhv_xen_abi = {
 	.id = XENHV_ABI_XEN,
 	.name = "xen",
@@ -604,6 +613,7 @@ const struct xenhv_abi xenhv_xen_abi = {
 	.cpuid = xen_cpuid,
 	.cpuid_range = xen_cpuid_range,
 	.halt = xen_halt,
+	.sched = xen_sched,
 	.detach = xen_detach,
 	.destroy = xen_destroy,
 };

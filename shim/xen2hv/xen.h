@@ -74,7 +74,8 @@ struct xen_vcpu {
 	bool vi_registered;
 	struct xenhv_gpage vi_page;	/* registered vcpu_info page */
 	u32 vi_offset;
-	gpa_t runstate_gpa;		/* 0: none */
+	struct xenhv_gpage rs_page;	/* registered runstate area's page */
+	struct vcpu_runstate_info *rs;	/* in rs_page; read with preemption off */
 	gpa_t time_gpa;			/* secondary vcpu_time_info, 0: none */
 	struct vcpu_runstate_info runstate;
 	u32 virq_port[NR_VIRQS];
@@ -131,5 +132,6 @@ long xen_sched_op(struct kvm_vcpu *vcpu, struct xen_vm *x, bool longmode, u64 cm
 void xen_write_time(struct xen_vm *x, struct kvm_vcpu *vcpu);
 void xen_write_wallclock(struct xen_vm *x);
 void xen_vcpu_teardown(struct xen_vcpu *xv);
+void xen_vcpu_sched(struct xen_vm *x, struct kvm_vcpu *vcpu, bool in);
 
 #endif

@@ -74,7 +74,7 @@ check() {	# check NAME EGREP-PATTERN
 }
 echo "TAP version 13"
 if [ "$abi" = xen ]; then
-	echo "1..9"
+	echo "1..10"
 	check detects_xen_hvm 'Hypervisor detected: Xen HVM'
 	check vector_callback 'Xen HVM callback vector for event delivery is enabled'
 	check xen_clocksource 'L2-CLOCKSOURCE: xen'
@@ -83,8 +83,9 @@ if [ "$abi" = xen ]; then
 	check evtchn_ipis_to_cpu0 'L2-IRQ: +[0-9]+: +[1-9][0-9]* +[0-9]+ +xen-percpu +-ipi +resched0'
 	check evtchn_ipis_to_cpu1 'L2-IRQ: +[0-9]+: +[0-9]+ +[1-9][0-9]* +xen-percpu +-ipi +resched1'
 	check userspace 'L2: userspace reached.*2 CPUs'
+	check remote_unmaps 'L2-TLBSTRESS: 200 unmaps'
 else
-	echo "1..11"
+	echo "1..12"
 	check detects_hyperv 'Hypervisor detected: Microsoft Hyper-V'
 	check tsc_page_clocksource 'L2-CLOCKSOURCE: hyperv_clocksource_tsc_page'
 	check stimer_clockevent 'L2-CLOCKEVENT: Hyper-V clockevent'
@@ -93,6 +94,7 @@ else
 	check pv_spinlocks 'PV spinlocks enabled'
 	check stimer_irqs_both_cpus 'L2-IRQ: +HVS: +[1-9][0-9]* +[1-9][0-9]* '
 	check userspace 'L2: userspace reached.*2 CPUs'
+	check remote_unmaps 'L2-TLBSTRESS: 200 unmaps'
 	# The calls really reached the shim's kernel path.
 	for op in FlushVirtualAddress SendSyntheticClusterIpi; do
 		n=$((n + 1))
