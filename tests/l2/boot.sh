@@ -22,7 +22,7 @@ rm -f "$log"
 # FIFOs and the serial log live on the guest's tmpfs (not on 9p).
 tmp=$(mktemp -d)
 mkfifo "$tmp/mon.in" "$tmp/mon.out"
-cat "$tmp/mon.out" > /dev/null &
+cat "$tmp/mon.out" > "$tmp/monitor.log" &
 
 case $abi in
 xen) cpu=host ;;
@@ -47,17 +47,45 @@ vmm=$(pgrep -P $qpid qemu-system || echo $qpid)
 "$X" attach --pid "$vmm" --abi "$abi" --cpuid --no-user-exits
 echo cont > "$tmp/mon.in"
 # The shim's counters go with the VM: keep the last snapshot taken while it
-# ran (every 2 s, or every L2_TRACE seconds printed as it goes).
+# ran (every 2 s, or every L2_TRACE seconds printed as it goes). A guest
+# that makes no call for L2_STALL seconds before its report is done is
+# stuck: its vCPUs' registers and LAPICs are taken from QEMU's monitor
+# for the log before it is stopped.
+calls=-1 still=0 stalled=0
 while kill -0 $qpid 2>/dev/null; do
 	sleep ${L2_TRACE:-2}
 	"$X" status --ops > "$tmp/status.new" 2>/dev/null &&
 		grep -q "^[0-9]" "$tmp/status.new" && mv "$tmp/status.new" "$tmp/status"
 	[ -n "${L2_TRACE:-}" ] && sed 's/^/# trace: /' "$tmp/status" 2>/dev/null
+	c=$(awk '/^[0-9]/ { print $5; exit }' "$tmp/status" 2>/dev/null)
+	if [ "$c" = "$calls" ] && ! grep -q L2-DONE "$tmp/serial.log"; then
+		still=$((still + ${L2_TRACE:-2}))
+	else
+		still=0 calls=$c
+	fi
+	if [ $still -ge ${L2_STALL:-40} ]; then
+		stalled=1
+		for cmd in "info registers -a" "info lapic 0" "info lapic 1" "info pic"; do
+			echo "$cmd" > "$tmp/mon.in"
+		done
+		sleep 3
+		kill $vmm 2>/dev/null
+		break
+	fi
 done
 wait $qpid
 qrc=$?
 cp "$tmp/serial.log" "$log"
 status=$(cat "$tmp/status" 2>/dev/null)
+if [ $stalled -eq 1 ]; then
+	echo "# L2 ($abi) made no call for ${L2_STALL:-40}s before its report was done"
+	{
+		echo "=== stalled: QEMU monitor"
+		tr -d '\r' < "$tmp/monitor.log"
+		echo "=== stalled: shim counters"
+		echo "$status"
+	} >> "$log"
+fi
 rm -rf "$tmp"
 echo "$status" | sed 's/^/# /'
 echo "# L2 ($abi) ran for $(( $(date +%s) - t0 ))s, QEMU exit $qrc; log: $log"
