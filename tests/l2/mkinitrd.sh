@@ -4,7 +4,7 @@
 # tlbstress program): OUT. make test builds it on the host first.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-out=$1
+out=$(realpath -m "$1")
 [ -f "$out" ] && [ "$out" -nt "$here/init" ] && [ "$out" -nt "$here/tlbstress.c" ] &&
 	[ "$out" -nt "$0" ] && exit 0
 st=$(mktemp -d)
