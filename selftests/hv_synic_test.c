@@ -778,18 +778,53 @@ XTEST(host_initiated_restore)
 
 static volatile uint64_t idle_state;	/* 1: vCPU 1 about to idle, 2: IPI sent */
 
+/*
+ * GUEST_IDLE with interrupts masked: each read sleeps (1 ms at most) while
+ * nothing is pending, and returns at once while an interrupt is pending.
+ * Returns the number of reads made until @idle_state became 2.
+ */
+static uint64_t idle_until_ipi(void)
+{
+	uint64_t n = 0, t0;
+	int i;
+
+	t0 = hg_now();
+	for (i = 0; i < 10; i++)
+		GUEST_ASSERT_EQ(guest_rdmsr(HV_X64_MSR_GUEST_IDLE), 0);
+	/* Ten reads with nothing pending sleep: not a spin. */
+	if (hg_now() - t0 < 5 * MS)
+		__GUEST_UCALL(UCALL_ABORT, "10 idle reads took %lu (100 ns)", 1, hg_now() - t0);
+	__atomic_store_n(&idle_state, 1, __ATOMIC_SEQ_CST);
+	while (__atomic_load_n(&idle_state, __ATOMIC_SEQ_CST) != 2) {
+		GUEST_ASSERT_EQ(guest_rdmsr(HV_X64_MSR_GUEST_IDLE), 0);
+		n++;
+	}
+	/*
+	 * The sender sets idle_state once its IPI is sent, so it is pending
+	 * (masked) now: a hundred reads return at once.
+	 */
+	t0 = hg_now();
+	for (i = 0; i < 100; i++)
+		GUEST_ASSERT_EQ(guest_rdmsr(HV_X64_MSR_GUEST_IDLE), 0);
+	if (hg_now() - t0 >= 50 * MS)
+		__GUEST_UCALL(UCALL_ABORT, "100 idle reads with an IPI pending took %lu", 1,
+			      hg_now() - t0);
+	return n;
+}
+
 static void guest_idle(uint64_t vcpu)
 {
 	struct hv_send_ipi *in = (void *)HG_IN_GPA(0);
+	uint64_t n;
 
 	hg_irq_setup(VEC_IPI, VEC_IPI);
 	if (vcpu == 1) {
 		guest_catch(13, 2);
 		GP_WRMSR(HV_X64_MSR_GUEST_IDLE, 0);
-		__atomic_store_n(&idle_state, 1, __ATOMIC_SEQ_CST);
-		/* Interrupts masked: the read returns once the IPI is pending. */
-		GUEST_ASSERT_EQ(guest_rdmsr(HV_X64_MSR_GUEST_IDLE), 0);
-		GUEST_ASSERT_EQ(__atomic_load_n(&idle_state, __ATOMIC_SEQ_CST), 2);
+		n = idle_until_ipi();
+		/* About 30 ms of 1 ms sleeps, not thousands of spins. */
+		if (n > 200)
+			__GUEST_UCALL(UCALL_ABORT, "%lu idle reads in 30 ms", 1, n);
 		GUEST_ASSERT_EQ(hg_irqs[1][VEC_IPI], 0);
 		HG_WAIT_IRQ(VEC_IPI, 1, 1000 * MS);
 	} else {
@@ -797,11 +832,11 @@ static void guest_idle(uint64_t vcpu)
 		while (__atomic_load_n(&idle_state, __ATOMIC_SEQ_CST) != 1)
 			__asm__ volatile("pause");
 		hg_delay(30 * MS);	/* vCPU 1 is in guest idle by now */
-		__atomic_store_n(&idle_state, 2, __ATOMIC_SEQ_CST);
 		in->vector = VEC_IPI;
 		in->reserved = 0;
 		in->cpu_mask = 1 << 1;
 		GUEST_ASSERT_EQ(guest_hv_hcall(HVCALL_SEND_IPI, (uint64_t)in, 0), 0);
+		__atomic_store_n(&idle_state, 2, __ATOMIC_SEQ_CST);
 	}
 	GUEST_DONE();
 }
@@ -814,26 +849,24 @@ XTEST_TIMEOUT(guest_idle_until_ipi, 60)
 	vm_destroy(vm);
 }
 
-/* The same, woken by an x2APIC IPI (not through the shim). */
+/* The same, with an x2APIC IPI (not through the shim). */
 static void guest_idle_lapic(uint64_t vcpu)
 {
 	hg_irq_setup(VEC_IPI, VEC_IPI);
 	if (vcpu == 1) {
-		__atomic_store_n(&idle_state, 1, __ATOMIC_SEQ_CST);
-		GUEST_ASSERT_EQ(guest_rdmsr(HV_X64_MSR_GUEST_IDLE), 0);
-		GUEST_ASSERT_EQ(__atomic_load_n(&idle_state, __ATOMIC_SEQ_CST), 2);
+		idle_until_ipi();
 		HG_WAIT_IRQ(VEC_IPI, 1, 1000 * MS);
 	} else {
 		while (__atomic_load_n(&idle_state, __ATOMIC_SEQ_CST) != 1)
 			__asm__ volatile("pause");
 		hg_delay(30 * MS);
-		__atomic_store_n(&idle_state, 2, __ATOMIC_SEQ_CST);
 		guest_wrmsr(0x830, (1ull << 32) | VEC_IPI);	/* ICR: fixed, to APIC 1 */
+		__atomic_store_n(&idle_state, 2, __ATOMIC_SEQ_CST);
 	}
 	GUEST_DONE();
 }
 
-XTEST_TIMEOUT(guest_idle_woken_by_lapic_ipi, 60)
+XTEST_TIMEOUT(guest_idle_with_lapic_ipi, 60)
 {
 	struct vm *vm = hv_vm(2, guest_idle_lapic, true, 0);
 

@@ -19,8 +19,13 @@
 
 /* A periodic timer's shortest period, 100 ns units: 100 us. */
 #define HV_STIMER_MIN_PERIOD	1000
-/* A vCPU in guest idle looks again for pending interrupts this often. */
-#define HV_IDLE_RECHECK_NS	NSEC_PER_MSEC
+/*
+ * The longest a GUEST_IDLE read sleeps. Its callers (Linux's PV spinlock
+ * wait) check their condition again on return, so an early return costs a
+ * retry, while an idle that only an interrupt can end turns any lost kick
+ * into a hang of the guest.
+ */
+#define HV_IDLE_MAX_NS		NSEC_PER_MSEC
 
 static void stimer_expired(struct xenhv_timer *t);
 static void idle_timer_expired(struct xenhv_timer *t);
@@ -390,9 +395,10 @@ static void idle_timer_expired(struct xenhv_timer *t)
 
 /*
  * A GUEST_IDLE read: block until an interrupt is pending for the vCPU, even
- * one the guest masks. KVM's halt wakes for deliverable interrupts only, so
- * the shim wakes the vCPU itself for what it sends (IPIs, SINTs, timers) and
- * looks again every HV_IDLE_RECHECK_NS for anything else.
+ * one the guest masks, for HV_IDLE_MAX_NS at most. KVM's halt wakes for
+ * deliverable interrupts only, so the shim wakes the vCPU itself for what it
+ * sends (IPIs, SINTs, timers); anything else is seen at the latest when the
+ * sleep ends.
  */
 int hv_guest_idle(struct kvm_vcpu *vcpu, struct hv_vm *h)
 {
@@ -403,10 +409,9 @@ int hv_guest_idle(struct kvm_vcpu *vcpu, struct hv_vm *h)
 	WRITE_ONCE(hvc->idle, true);
 	/* Pairs with hv_wake_idle(): an interrupt sent now either shows or wakes. */
 	smp_mb();
-	while (!kvm_cpu_has_interrupt(vcpu) && !signal_pending(current) &&
-	       READ_ONCE(h->vm->abi) == &xenhv_hv_abi) {
+	if (!kvm_cpu_has_interrupt(vcpu) && !signal_pending(current)) {
 		xenhv_timer_start(&hvc->idle_timer,
-				  ktime_add_ns(ktime_get(), HV_IDLE_RECHECK_NS), 0);
+				  ktime_add_ns(ktime_get(), HV_IDLE_MAX_NS), 0);
 		xenhv_core_block(vcpu);
 		xenhv_timer_stop(&hvc->idle_timer);
 	}
