@@ -63,3 +63,42 @@ void xenhv_clock_scale(const struct xenhv_clock *c, struct kvm_vcpu *vcpu,
 	s->system_time = 0;
 	scale_for(khz * 1000, &s->mul, &s->shift);
 }
+
+/*
+ * Guest time now, as the guest computes it from its TSC with the published
+ * scale (pvclock_scale_delta()).
+ */
+u64 xenhv_clock_guest_now(const struct xenhv_clock *c, struct kvm_vcpu *vcpu)
+{
+	struct xenhv_tsc_scale s;
+	u64 tsc, delta;
+
+	xenhv_clock_scale(c, vcpu, &s);
+	tsc = kvm_read_l1_tsc(vcpu, rdtsc());
+	delta = tsc > s.tsc_timestamp ? tsc - s.tsc_timestamp : 0;
+	if (s.shift < 0)
+		delta >>= -s.shift;
+	else
+		delta <<= s.shift;
+	return s.system_time + mul_u64_u32_shr(delta, s.mul, 32);
+}
+
+/*
+ * The host deadline of a guest-time deadline, taken relative to the guest's
+ * own clock now (as KVM does for its Xen and Hyper-V timers): the guest's
+ * TSC-based time and the host's clock drift apart by the TSC calibration
+ * error, and an absolute conversion would fire ever earlier (a timer storm)
+ * or later as the guest runs.
+ */
+ktime_t xenhv_clock_guest_deadline(const struct xenhv_clock *c, struct kvm_vcpu *vcpu,
+				   u64 guest_ns)
+{
+	u64 now_g = xenhv_clock_guest_now(c, vcpu);
+	ktime_t now = ktime_get();
+
+	if (guest_ns <= now_g)
+		return now;
+	if (guest_ns - now_g > (u64)(KTIME_MAX - now))
+		return KTIME_MAX;
+	return ktime_add_ns(now, guest_ns - now_g);
+}

@@ -191,11 +191,11 @@ static void stimer_start(struct hv_stimer *st)
 		return;
 	if (config & HV_STIMER_PERIODIC) {
 		period = max_t(u64, count, HV_STIMER_MIN_PERIOD) * 100;
-		deadline = xenhv_clock_deadline(&h->clock, xenhv_clock_now(&h->clock) + period);
+		deadline = ktime_add_ns(ktime_get(), period);
 	} else {
 		/* A count in the past expires at once; far future: never. */
 		deadline = count > U64_MAX / 100 ? KTIME_MAX :
-			   xenhv_clock_deadline(&h->clock, count * 100);
+			   xenhv_clock_guest_deadline(&h->clock, st->hvc->vcpu, count * 100);
 	}
 	xenhv_timer_start(&st->timer, deadline, period);
 }

@@ -345,14 +345,15 @@ long xen_vcpu_op(struct kvm_vcpu *vcpu, struct xen_vm *x, u64 cmd, u64 id, u64 a
 		       -XEN_EFAULT : 0;
 	case VCPUOP_set_singleshot_timer: {
 		struct vcpu_set_singleshot_timer t;
-		u64 now = xenhv_clock_now(&x->clock);
+		u64 now = xenhv_clock_guest_now(&x->clock, vcpu);
 
 		if (xenhv_gva_read(vcpu, arg, &t, 12))
 			return -XEN_EFAULT;
 		if ((t.flags & VCPU_SSHOTTMR_future) && t.timeout_abs_ns < now)
 			return -XEN_ETIME;
 		/* A deadline already past fires at once, as on Xen. */
-		xenhv_timer_start(&xv->timer, xenhv_clock_deadline(&x->clock, t.timeout_abs_ns), 0);
+		xenhv_timer_start(&xv->timer,
+				  xenhv_clock_guest_deadline(&x->clock, vcpu, t.timeout_abs_ns), 0);
 		return 0;
 	}
 	case VCPUOP_stop_singleshot_timer:
@@ -360,14 +361,13 @@ long xen_vcpu_op(struct kvm_vcpu *vcpu, struct xen_vm *x, u64 cmd, u64 id, u64 a
 		return 0;
 	case VCPUOP_set_periodic_timer: {
 		struct vcpu_set_periodic_timer p;
-		u64 now = xenhv_clock_now(&x->clock);
 
 		if (xenhv_gva_read(vcpu, arg, &p, sizeof(p)))
 			return -XEN_EFAULT;
 		if (p.period_ns < NSEC_PER_MSEC)
 			return -XEN_EINVAL;
-		xenhv_timer_start(&xv->periodic,
-				  xenhv_clock_deadline(&x->clock, now + p.period_ns), p.period_ns);
+		xenhv_timer_start(&xv->periodic, ktime_add_ns(ktime_get(), p.period_ns),
+				  p.period_ns);
 		return 0;
 	}
 	case VCPUOP_stop_periodic_timer:
@@ -389,7 +389,7 @@ long xen_vcpu_op(struct kvm_vcpu *vcpu, struct xen_vm *x, u64 cmd, u64 id, u64 a
 long xen_set_timer_op(struct kvm_vcpu *vcpu, struct xen_vm *x, u64 timeout)
 {
 	struct xen_vcpu *xv = xen_vcpu_get(x, vcpu);
-	u64 now = xenhv_clock_now(&x->clock);
+	u64 now = xenhv_clock_guest_now(&x->clock, vcpu);
 
 	if (!xv)
 		return -XEN_ENOENT;
@@ -399,7 +399,7 @@ long xen_set_timer_op(struct kvm_vcpu *vcpu, struct xen_vm *x, u64 timeout)
 	}
 	if ((s64)timeout < 0 || (timeout > now && timeout - now > (1ull << 50)))
 		timeout = now + 100 * NSEC_PER_MSEC;
-	xenhv_timer_start(&xv->timer, xenhv_clock_deadline(&x->clock, timeout), 0);
+	xenhv_timer_start(&xv->timer, xenhv_clock_guest_deadline(&x->clock, vcpu, timeout), 0);
 	return 0;
 }
 
@@ -441,7 +441,7 @@ static long sched_poll(struct kvm_vcpu *vcpu, struct xen_vm *x, struct xen_vcpu 
 			return -XEN_EINVAL;
 	if (any_pending(x, ports, n))
 		return 0;
-	if (timeout && timeout <= xenhv_clock_now(&x->clock))
+	if (timeout && timeout <= xenhv_clock_guest_now(&x->clock, vcpu))
 		return 0;
 
 	WRITE_ONCE(xv->poll_port, n == 1 ? ports[0] : XEN_POLL_ANY);
@@ -449,7 +449,7 @@ static long sched_poll(struct kvm_vcpu *vcpu, struct xen_vm *x, struct xen_vcpu 
 	if (!any_pending(x, ports, n)) {
 		if (timeout)
 			xenhv_timer_start(&xv->poll_timer,
-					  xenhv_clock_deadline(&x->clock, timeout), 0);
+					  xenhv_clock_guest_deadline(&x->clock, vcpu, timeout), 0);
 		runstate_update(x, xv, RUNSTATE_blocked);
 		xenhv_core_block(vcpu);
 		runstate_update(x, xv, RUNSTATE_running);
