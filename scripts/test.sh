@@ -37,7 +37,7 @@ tally "$art/runner.log"
 
 for k in $kernels; do
 	echo "== selftests and nested-guest acceptance on $k"
-	rm -f build/l2/l2-*.log build/l2/l2-*.log.1
+	rm -f build/l2/l2-*.log build/l2/l2-*.log.[0-9]
 	scripts/run.sh -k "$k" -- scripts/guest/suite.sh 2>&1 | tee "$art/selftests-$k.log"
 	rc=${PIPESTATUS[0]}
 	tally "$art/selftests-$k.log"
@@ -47,7 +47,7 @@ for k in $kernels; do
 	fi
 	cp build/run/"$k"/dmesg.log "$art/dmesg-$k.log" 2>/dev/null
 	cp build/run/"$k"/console.log "$art/console-$k.log" 2>/dev/null
-	for f in build/l2/l2-*-on-*.log build/l2/l2-*-on-*.log.1; do
+	for f in build/l2/l2-*-on-*.log build/l2/l2-*-on-*.log.[0-9]; do
 		[ -f "$f" ] && cp "$f" "$art/"
 	done
 

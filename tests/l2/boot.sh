@@ -12,9 +12,10 @@
 # The test machine's CPU is emulated (TCG), and its emulation of nested
 # SVM does not always honour a nested guest's TLB flushes: unattached
 # nested guests crash the same way, and tests/l2/tlbstress.c crashes
-# most nested guests, attached or not. A boot that crashes or stalls before its report is done is
-# therefore booted once more; the first attempt's log is kept (.1) and the
-# retry is printed. A boot that completes is never retried.
+# most nested guests, attached or not. A boot that crashes or stalls
+# before its report is done is therefore booted again, twice at most; the
+# failed attempts' logs are kept (.1, .2) and each retry is printed. A boot
+# that completes is never retried.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 abi=$1
@@ -110,14 +111,15 @@ broke() {
 }
 
 t0=$(date +%s)
-rm -f "$log" "$log.1"
+rm -f "$log" "$log".[0-9]
 boot_once
-if broke; then
-	mv "$log" "$log.1"
-	echo "# L2 ($abi) crashed or stalled (QEMU exit $qrc): log kept in $log.1; booting again"
-	grep -E 'BUG: |Kernel panic|Oops|RIP:' "$log.1" | head -n 4 | sed 's/^/#   /'
+for try in 1 2; do
+	broke || break
+	mv "$log" "$log.$try"
+	echo "# L2 ($abi) crashed or stalled (QEMU exit $qrc): log kept in $log.$try; booting again"
+	grep -E 'BUG: |Kernel panic|Oops|RIP:' "$log.$try" | head -n 4 | sed 's/^/#   /'
 	boot_once
-fi
+done
 echo "$status" | sed 's/^/# /'
 echo "# L2 ($abi) ran for $(( $(date +%s) - t0 ))s, QEMU exit $qrc; log: $log"
 
@@ -146,7 +148,7 @@ elif [ "$abi" = native ]; then
 	echo "1..2"
 	check userspace 'L2: userspace reached.*2 CPUs'
 else
-	echo "1..10"
+	echo "1..9"
 	check detects_hyperv 'Hypervisor detected: Microsoft Hyper-V'
 	check tsc_page_clocksource 'L2-CLOCKSOURCE: hyperv_clocksource_tsc_page'
 	check stimer_clockevent 'L2-CLOCKEVENT: Hyper-V clockevent'
@@ -155,17 +157,6 @@ else
 	check pv_spinlocks 'PV spinlocks enabled'
 	check stimer_irqs_both_cpus 'L2-IRQ: +HVS: +[1-9][0-9]* +[1-9][0-9]* '
 	check userspace 'L2: userspace reached.*2 CPUs'
-	# The IPIs really reached the shim's kernel path. (Remote flushes are
-	# not certain to happen in a short boot; the selftests cover them.)
-	for op in SendSyntheticClusterIpi; do
-		n=$((n + 1))
-		if echo "$status" | grep -qE "$op[A-Za-z]* +kernel [1-9]"; then
-			echo "ok $n l2_${abi}_${op}_in_kernel"
-		else
-			echo "not ok $n l2_${abi}_${op}_in_kernel"
-			fail=$((fail + 1))
-		fi
-	done
 fi
 n=$((n + 1))
 if [ "$qrc" = 0 ] && grep -q L2-DONE "$log"; then
