@@ -145,9 +145,10 @@ static void guest_hv_hot(uint64_t n, uint64_t what)
 	GUEST_DONE();
 }
 
-static void hv_bind_eventfd(struct vm *vm, bool kvm)
+/* Returns the eventfd, for the caller to close once the VM is gone. */
+static int hv_bind_eventfd(struct vm *vm, bool kvm)
 {
-	int efd = eventfd(0, EFD_CLOEXEC);
+	int efd = eventfd(0, EFD_CLOEXEC), dev = -1, ret;
 	struct xenhv_hv_conn c = {
 		.vm_fd = vm->fd, .flags = XENHV_CONN_EVENTFD, .conn_id = HV_CONN, .fd = efd,
 	};
@@ -155,9 +156,17 @@ static void hv_bind_eventfd(struct vm *vm, bool kvm)
 
 	if (efd < 0)
 		TEST_FAIL("eventfd: %s", strerror(errno));
-	if (kvm ? ioctl(vm->fd, KVM_HYPERV_EVENTFD, &e) :
-		  ioctl(xenhv_open(), XENHV_HV_BIND_CONN, &c))
+	if (kvm) {
+		ret = ioctl(vm->fd, KVM_HYPERV_EVENTFD, &e);
+	} else {
+		/* An open control device holds the module: close it again. */
+		dev = xenhv_open();
+		ret = ioctl(dev, XENHV_HV_BIND_CONN, &c);
+		close(dev);
+	}
+	if (ret)
 		TEST_FAIL("binding connection %d: %s", HV_CONN, strerror(errno));
+	return efd;
 }
 
 /* The Xen hot-path calls, after the setup a Linux guest makes. */
@@ -260,6 +269,7 @@ static double run_mode(enum mode m)
 	struct vcpu *vcpu;
 	uint64_t exits = 0;
 	struct ucall uc;
+	int efd = -1;
 	double t0, t;
 
 	switch (m) {
@@ -290,7 +300,7 @@ static double run_mode(enum mode m)
 		vcpu_set_args(vcpu, 2, iters, (uint64_t)m);
 		xenhv_attach_ok(vm, XENHV_ABI_HYPERV, 0);
 		if (m == HV_SIGNAL)
-			hv_bind_eventfd(vm, false);
+			efd = hv_bind_eventfd(vm, false);
 		break;
 	case KVM_HV_FLUSH:
 	case KVM_HV_IPI:
@@ -299,7 +309,7 @@ static double run_mode(enum mode m)
 		vcpu_set_args(vcpu, 2, iters, (uint64_t)m);
 		vcpu_set_kvm_hyperv_cpuid(vcpu);
 		if (m == KVM_HV_SIGNAL)
-			hv_bind_eventfd(vm, true);
+			efd = hv_bind_eventfd(vm, true);
 		break;
 	case SHIM_HV:
 	case KVM_HV:
@@ -349,6 +359,8 @@ static double run_mode(enum mode m)
 	if ((m == SHIM_USER || m == HV_USER) ? exits != iters : exits != 0)
 		TEST_FAIL("%s: %lu userspace exits for %lu calls", names[m], exits, iters);
 	vm_destroy(vm);
+	if (efd >= 0)
+		close(efd);
 	return iters / t;
 }
 
