@@ -113,7 +113,7 @@ broke() {
 t0=$(date +%s)
 rm -f "$log" "$log".[0-9]
 boot_once
-for try in 1 2; do
+for try in $(seq 1 $(( ${L2_TRIES:-3} - 1 ))); do
 	broke || break
 	mv "$log" "$log.$try"
 	echo "# L2 ($abi) crashed or stalled (QEMU exit $qrc): log kept in $log.$try; booting again"
