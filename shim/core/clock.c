@@ -75,7 +75,12 @@ u64 xenhv_clock_guest_now(const struct xenhv_clock *c, struct kvm_vcpu *vcpu)
 
 	xenhv_clock_scale(c, vcpu, &s);
 	tsc = kvm_read_l1_tsc(vcpu, rdtsc());
-	delta = tsc > s.tsc_timestamp ? tsc - s.tsc_timestamp : 0;
+	/*
+	 * Modular, as pvclock is: the VMM may reset the guest TSC after attach
+	 * (QEMU writes 0 when it starts the vCPUs), which puts the attach
+	 * instant at a "negative" guest TSC.
+	 */
+	delta = max_t(s64, tsc - s.tsc_timestamp, 0);
 	if (s.shift < 0)
 		delta >>= -s.shift;
 	else

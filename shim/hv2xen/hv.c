@@ -150,11 +150,20 @@ int xenhv_hv_bind_conn(struct xenhv_vm *vm, const struct xenhv_hv_conn *c)
 void hv_tsc_scale(struct hv_vm *h, struct kvm_vcpu *vcpu, u64 *scale, s64 *offset)
 {
 	struct xenhv_tsc_scale s;
+	s64 ts;
+	u64 part;
 
 	xenhv_clock_scale(&h->clock, vcpu, &s);
 	/* ns = tsc * 2^shift * mul / 2^32, so ref = tsc * (2^(32+shift) * mul / 100) / 2^64. */
 	*scale = mul_u64_u32_div(1ULL << (32 + s.shift), s.mul, 100);
-	*offset = div_u64(s.system_time, 100) - mul_u64_u64_shr(s.tsc_timestamp, *scale, 64);
+	/*
+	 * The attach instant in guest TSC is "negative" when the VMM reset the
+	 * guest TSC after attach (QEMU does when it starts the vCPUs): the
+	 * page's formula is not modular, so take the sign into account.
+	 */
+	ts = (s64)s.tsc_timestamp;
+	part = mul_u64_u64_shr(ts < 0 ? -(u64)ts : (u64)ts, *scale, 64);
+	*offset = div_u64(s.system_time, 100) + (ts < 0 ? (s64)part : -(s64)part);
 }
 
 u64 hv_ref_time(struct hv_vm *h, struct kvm_vcpu *vcpu)
