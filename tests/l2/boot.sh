@@ -35,6 +35,8 @@ cpu=${L2_CPU:-qemu64}
 # guests of every kind (see above), so it is not part of the checks.
 extra=
 [ -n "${L2_TLBSTRESS:-}" ] && extra=l2.tlbstress
+# L2_APPEND: more kernel parameters for the nested guest (experiments).
+extra="$extra ${L2_APPEND:-}"
 mkdir -p "$dir"
 "$top/tests/l2/mkinitrd.sh" "$dir/initrd.gz"
 
