@@ -34,20 +34,7 @@ static struct vm *hv_vm(int nr_vcpus, void *guest, bool irqchip, uint32_t flags)
 	return vm;
 }
 
-static void done_thread(struct vcpu *vcpu)
-{
-	vcpu_run_to_done(vcpu);
-}
 
-static void run_all(struct vm *vm)
-{
-	int i;
-
-	for (i = 0; i < vm->nr_vcpus; i++)
-		vcpu_thread_start(vm->vcpus[i], done_thread);
-	for (i = 0; i < vm->nr_vcpus; i++)
-		vcpu_thread_join(vm->vcpus[i]);
-}
 
 /* A hypercall whose whole RAX must be @expect. */
 #define HCALL_EQ(control, in, out, expect)					\
@@ -176,7 +163,7 @@ XTEST(flush_input_checks)
 	struct vm *vm = hv_vm(2, guest_flush_input, false, 0);
 	struct xenhv_vm_stats st;
 
-	run_all(vm);
+	vm_run_all_to_done(vm);
 	TEST_ASSERT_EQ(xenhv_stats(vm, &st), 0);
 	TEST_ASSERT_EQ(st.ops[HVCALL_FLUSH_VIRTUAL_ADDRESS_SPACE].user, 0);
 	TEST_ASSERT(st.ops[HVCALL_FLUSH_VIRTUAL_ADDRESS_SPACE].kernel >= 3, "kernel %llu",
@@ -279,7 +266,7 @@ XTEST_TIMEOUT(flush_reaches_other_vcpu, 60)
 	struct vm *vm = hv_vm(2, guest_flush_real, false, 0);
 	int i;
 
-	run_all(vm);
+	vm_run_all_to_done(vm);
 	sync_global_from_guest(vm, fl_stale);
 	for (i = 0; i < 4; i++)
 		xtest_log("round %d: vCPU 1 read the stale page before the flush: %s", i,
@@ -374,7 +361,7 @@ XTEST_TIMEOUT(send_ipi_and_ex, 60)
 	struct vm *vm = hv_vm(2, guest_ipi, true, 0);
 	struct xenhv_vm_stats st;
 
-	run_all(vm);
+	vm_run_all_to_done(vm);
 	TEST_ASSERT_EQ(xenhv_stats(vm, &st), 0);
 	TEST_ASSERT_EQ(st.ops[HVCALL_SEND_IPI].kernel + st.ops[HVCALL_SEND_IPI].errors, 16);
 	TEST_ASSERT_EQ(st.ops[HVCALL_SEND_IPI].user + st.ops[HVCALL_SEND_IPI_EX].user, 0);
@@ -580,7 +567,7 @@ XTEST_TIMEOUT(signal_event_to_synic_flag, 60)
 
 	TEST_ASSERT_EQ(bind_conn(vm, XENHV_CONN_SYNIC, CONN_FLAG, -1, 1, 3, 100), 0);
 	TEST_ASSERT_EQ(bind_conn(vm, XENHV_CONN_SYNIC, CONN_TOP, -1, 1, 3, 2000), 0);
-	run_all(vm);
+	vm_run_all_to_done(vm);
 	vm_destroy(vm);
 }
 

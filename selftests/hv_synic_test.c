@@ -29,21 +29,7 @@ static struct vm *hv_vm(int nr_vcpus, void *guest, bool irqchip, uint32_t flags)
 	return vm;
 }
 
-static void done_thread(struct vcpu *vcpu)
-{
-	vcpu_run_to_done(vcpu);
-}
 
-/* Run every vCPU on its own thread to UCALL_DONE. */
-static void run_all(struct vm *vm)
-{
-	int i;
-
-	for (i = 0; i < vm->nr_vcpus; i++)
-		vcpu_thread_start(vm->vcpus[i], done_thread);
-	for (i = 0; i < vm->nr_vcpus; i++)
-		vcpu_thread_join(vm->vcpus[i]);
-}
 
 /* Expect #GP from one wrmsr/rdmsr: the helpers' instruction is 2 bytes. */
 #define GP_WRMSR(msr, val)							\
@@ -187,7 +173,7 @@ XTEST(vp_index_per_vcpu_read_only)
 	struct vm *vm = hv_vm(3, guest_vp_index, false, 0);
 	int i;
 
-	run_all(vm);
+	vm_run_all_to_done(vm);
 	for (i = 0; i < 3; i++)
 		TEST_ASSERT_EQ(vcpu_get_msr(vm->vcpus[i], HV_X64_MSR_VP_INDEX), i);
 	vm_destroy(vm);
@@ -301,7 +287,7 @@ XTEST(reference_tsc_page_matches_time_ref_count)
 {
 	struct vm *vm = hv_vm(2, guest_tsc_page, false, 0);
 
-	run_all(vm);
+	vm_run_all_to_done(vm);
 	sync_global_from_guest(vm, tsc_latest);
 	TEST_ASSERT(tsc_latest > 0 && tsc_latest < 600000000ull, "time %lu", tsc_latest);
 	vm_destroy(vm);
@@ -845,7 +831,7 @@ XTEST_TIMEOUT(guest_idle_until_ipi, 60)
 {
 	struct vm *vm = hv_vm(2, guest_idle, true, 0);
 
-	run_all(vm);
+	vm_run_all_to_done(vm);
 	vm_destroy(vm);
 }
 
@@ -870,7 +856,7 @@ XTEST_TIMEOUT(guest_idle_with_lapic_ipi, 60)
 {
 	struct vm *vm = hv_vm(2, guest_idle_lapic, true, 0);
 
-	run_all(vm);
+	vm_run_all_to_done(vm);
 	vm_destroy(vm);
 }
 
@@ -956,12 +942,12 @@ XTEST_TIMEOUT(teardown_with_armed_timers, 60)
 {
 	struct vm *vm = hv_vm(2, guest_armed, true, 0);
 
-	run_all(vm);
+	vm_run_all_to_done(vm);
 	usleep(10000);
 	vm_destroy(vm);
 	/* And detach first, then destroy. */
 	vm = hv_vm(2, guest_armed, true, 0);
-	run_all(vm);
+	vm_run_all_to_done(vm);
 	TEST_ASSERT_EQ(xenhv_detach(vm), 0);
 	usleep(10000);
 	vm_destroy(vm);

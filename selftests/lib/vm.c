@@ -461,3 +461,18 @@ void vcpu_thread_join(struct vcpu *vcpu)
 {
 	pthread_join(vcpu->thread, NULL);
 }
+
+static void run_to_done_thread(struct vcpu *vcpu)
+{
+	vcpu_run_to_done(vcpu);
+}
+
+void vm_run_all_to_done(struct vm *vm)
+{
+	int i;
+
+	for (i = 0; i < vm->nr_vcpus; i++)
+		vcpu_thread_start(vm->vcpus[i], run_to_done_thread);
+	for (i = 0; i < vm->nr_vcpus; i++)
+		vcpu_thread_join(vm->vcpus[i]);
+}

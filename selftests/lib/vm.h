@@ -94,6 +94,8 @@ void report_guest_abort(struct vcpu *vcpu, const struct ucall *uc)
 
 void vcpu_thread_start(struct vcpu *vcpu, void (*fn)(struct vcpu *vcpu));
 void vcpu_thread_join(struct vcpu *vcpu);
+/* Run every vCPU on its own thread to UCALL_DONE. */
+void vm_run_all_to_done(struct vm *vm);
 
 const char *exit_reason_str(uint32_t reason);
 
