@@ -106,7 +106,7 @@ if [ "$runner" = vng ]; then
 		--exec "sh $top/scripts/guest/vng-driver.sh" </dev/null 2>&1 | tee "$rdir/console.log"
 	qrc=${PIPESTATUS[0]}
 else
-	timeout -k 10 "$tmo" qemu-system-x86_64 "${acc[@]}" -smp "$smp" -m "$mem" \
+	timeout -k 10 "$tmo" "${XENHV_QEMU:-qemu-system-x86_64}" "${acc[@]}" -smp "$smp" -m "$mem" \
 		-display none -no-reboot -nodefaults \
 		-serial "file:$rdir/console.log" -serial "file:$rdir/output.log" \
 		-kernel "$kdir/vmlinuz" -initrd "$kdir/initrd.gz" -append "$append" \
