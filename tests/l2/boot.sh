@@ -16,8 +16,8 @@
 # SVM does not always honour a nested guest's TLB flushes: unattached
 # nested guests crash the same way, and tests/l2/tlbstress.c crashes
 # most nested guests, attached or not. A boot that crashes or stalls
-# before its report is done is therefore booted again, twice at most; the
-# failed attempts' logs are kept (.1, .2) and each retry is printed. A boot
+# before its report is done is therefore booted again, four times at most;
+# the failed attempts' logs are kept (.1, .2, ...) and each retry is printed. A boot
 # that completes is never retried.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -71,12 +71,13 @@ peek_stacks() {
 
 # One boot: sets $qrc, $stalled, $status and writes $log.
 boot_once() {
-	local tmp qpid vmm calls=-1 still=0 c cmd
+	local tmp qpid vmm calls=-1 still=0 c cmd start
 	# FIFOs and the serial log live on the guest's tmpfs (not on 9p).
 	tmp=$(mktemp -d)
 	mkfifo "$tmp/mon.in" "$tmp/mon.out"
 	cat "$tmp/mon.out" > "$tmp/monitor.log" &
 	stalled=0
+	start=$(date +%s)
 	timeout -k 5 ${L2_TIMEOUT:-300} qemu-system-x86_64 -accel kvm -cpu $cpu \
 		-smp ${L2_SMP:-2} -m 512M -S -display none -nodefaults -no-reboot \
 		-kernel "$kernel" -initrd "$dir/initrd.gz" \
@@ -84,12 +85,14 @@ boot_once() {
 		-serial "file:$tmp/serial.log" -chardev pipe,id=mon,path="$tmp/mon" -mon chardev=mon \
 		</dev/null &
 	qpid=$!
+	# timeout(1) is the parent; QEMU is its child. Wait for its VM.
+	vmm=
 	for i in $(seq 300); do
-		ls -l /proc/$qpid/fd 2>/dev/null | grep -q kvm-vm && break
+		vmm=$(pgrep -P $qpid qemu-system) &&
+			ls -l /proc/$vmm/fd 2>/dev/null | grep -q kvm-vm && break
 		sleep 0.1
 	done
-	# timeout(1) is the parent; QEMU is its child.
-	vmm=$(pgrep -P $qpid qemu-system || echo $qpid)
+	[ -n "$vmm" ] || vmm=$qpid
 	case $abi in native|kvm-hyperv) ;; *) "$X" attach --pid "$vmm" --abi "$abi" --cpuid --no-user-exits ;; esac
 	echo cont > "$tmp/mon.in"
 	# The shim's counters go with the VM: keep the last snapshot taken
@@ -112,7 +115,11 @@ boot_once() {
 		else
 			still=0 calls=$c
 		fi
-		if [ $still -ge ${L2_STALL:-40} ] && [ -n "$calls" ]; then
+		# An unattached guest has no counters: it counts as stuck when
+		# its report is not done 40 s before the time limit.
+		if { [ $still -ge ${L2_STALL:-40} ] && [ -n "$calls" ]; } ||
+		   { [ $(( $(date +%s) - start )) -ge $(( ${L2_TIMEOUT:-300} - 40 )) ] &&
+		     ! grep -q L2-DONE "$tmp/serial.log"; }; then
 			stalled=1
 			for cmd in "info registers -a" "info lapic 0" "info lapic 1" "info pic"; do
 				echo "$cmd" > "$tmp/mon.in"
@@ -136,7 +143,7 @@ boot_once() {
 	cp "$tmp/serial.log" "$log"
 	status=$(cat "$tmp/status" 2>/dev/null)
 	if [ $stalled -eq 1 ]; then
-		echo "# L2 ($abi) made no call for ${L2_STALL:-40}s before its report was done"
+		echo "# L2 ($abi) stuck before its report was done (no call but reads for ${L2_STALL:-40}s, or near the time limit)"
 		{
 			echo "=== stalled: QEMU monitor"
 			tr -d '\r' < "$tmp/monitor.log"
@@ -157,7 +164,7 @@ broke() {
 t0=$(date +%s)
 rm -f "$log" "$log".[0-9]
 boot_once
-for try in $(seq 1 $(( ${L2_TRIES:-3} - 1 ))); do
+for try in $(seq 1 $(( ${L2_TRIES:-5} - 1 ))); do
 	broke || break
 	mv "$log" "$log.$try"
 	echo "# L2 ($abi) crashed or stalled (QEMU exit $qrc): log kept in $log.$try; booting again"
