@@ -24,14 +24,6 @@ u64 xenhv_clock_now(const struct xenhv_clock *c)
 	return ktime_get_ns() - c->ref_ns;
 }
 
-ktime_t xenhv_clock_deadline(const struct xenhv_clock *c, u64 guest_ns)
-{
-	/* Past KTIME_MAX the deadline is never. */
-	if (guest_ns > KTIME_MAX - c->ref_ns)
-		return KTIME_MAX;
-	return ns_to_ktime(c->ref_ns + guest_ns);
-}
-
 /*
  * mul and shift such that ns = (ticks << shift) * mul / 2^32 for a counter
  * of @hz: write NSEC_PER_SEC / hz as m * 2^shift with m in [1/2, 1), then
@@ -90,15 +82,13 @@ u64 xenhv_clock_guest_now(const struct xenhv_clock *c, struct kvm_vcpu *vcpu)
 
 /*
  * The host deadline of a guest-time deadline, taken relative to the guest's
- * own clock now (as KVM does for its Xen and Hyper-V timers): the guest's
- * TSC-based time and the host's clock drift apart by the TSC calibration
- * error, and an absolute conversion would fire ever earlier (a timer storm)
- * or later as the guest runs.
+ * own clock now, @now_g from xenhv_clock_guest_now() (as KVM does for its
+ * Xen and Hyper-V timers): the guest's TSC-based time and the host's clock
+ * drift apart by the TSC calibration error, and an absolute conversion would
+ * fire ever earlier (a timer storm) or later as the guest runs.
  */
-ktime_t xenhv_clock_guest_deadline(const struct xenhv_clock *c, struct kvm_vcpu *vcpu,
-				   u64 guest_ns)
+ktime_t xenhv_clock_guest_deadline(u64 now_g, u64 guest_ns)
 {
-	u64 now_g = xenhv_clock_guest_now(c, vcpu);
 	ktime_t now = ktime_get();
 
 	if (guest_ns <= now_g)

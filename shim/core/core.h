@@ -42,13 +42,11 @@ struct xenhv_tsc_scale {
 void xenhv_clock_init(struct xenhv_clock *c);
 u64 xenhv_clock_now(const struct xenhv_clock *c);
 /* Host CLOCK_MONOTONIC deadline of a guest time. */
-ktime_t xenhv_clock_deadline(const struct xenhv_clock *c, u64 guest_ns);
 void xenhv_clock_scale(const struct xenhv_clock *c, struct kvm_vcpu *vcpu,
 		       struct xenhv_tsc_scale *s);
 /* Guest time from the vCPU's TSC, and guest-time deadlines relative to it. */
 u64 xenhv_clock_guest_now(const struct xenhv_clock *c, struct kvm_vcpu *vcpu);
-ktime_t xenhv_clock_guest_deadline(const struct xenhv_clock *c, struct kvm_vcpu *vcpu,
-				   u64 guest_ns);
+ktime_t xenhv_clock_guest_deadline(u64 now_g, u64 guest_ns);
 
 /* One-shot or periodic timers whose expiry runs in hard interrupt context. */
 struct xenhv_timer {

@@ -193,9 +193,11 @@ static void stimer_start(struct hv_stimer *st)
 		period = max_t(u64, count, HV_STIMER_MIN_PERIOD) * 100;
 		deadline = ktime_add_ns(ktime_get(), period);
 	} else {
+		u64 now_g = xenhv_clock_guest_now(&h->clock, st->hvc->vcpu);
+
 		/* A count in the past expires at once; far future: never. */
 		deadline = count > U64_MAX / 100 ? KTIME_MAX :
-			   xenhv_clock_guest_deadline(&h->clock, st->hvc->vcpu, count * 100);
+			   xenhv_clock_guest_deadline(now_g, count * 100);
 	}
 	xenhv_timer_start(&st->timer, deadline, period);
 }

@@ -353,7 +353,7 @@ long xen_vcpu_op(struct kvm_vcpu *vcpu, struct xen_vm *x, u64 cmd, u64 id, u64 a
 			return -XEN_ETIME;
 		/* A deadline already past fires at once, as on Xen. */
 		xenhv_timer_start(&xv->timer,
-				  xenhv_clock_guest_deadline(&x->clock, vcpu, t.timeout_abs_ns), 0);
+				  xenhv_clock_guest_deadline(now, t.timeout_abs_ns), 0);
 		return 0;
 	}
 	case VCPUOP_stop_singleshot_timer:
@@ -399,7 +399,7 @@ long xen_set_timer_op(struct kvm_vcpu *vcpu, struct xen_vm *x, u64 timeout)
 	}
 	if ((s64)timeout < 0 || (timeout > now && timeout - now > (1ull << 50)))
 		timeout = now + 100 * NSEC_PER_MSEC;
-	xenhv_timer_start(&xv->timer, xenhv_clock_guest_deadline(&x->clock, vcpu, timeout), 0);
+	xenhv_timer_start(&xv->timer, xenhv_clock_guest_deadline(now, timeout), 0);
 	return 0;
 }
 
@@ -418,7 +418,7 @@ static long sched_poll(struct kvm_vcpu *vcpu, struct xen_vm *x, struct xen_vcpu 
 		       bool longmode, u64 arg)
 {
 	u32 ports[XEN_POLL_MAX_PORTS], n, i;
-	u64 handle, timeout;
+	u64 handle, timeout, now = 0;
 	u8 raw[24];
 
 	if (xenhv_gva_read(vcpu, arg, raw, longmode ? 24 : 16))
@@ -441,15 +441,18 @@ static long sched_poll(struct kvm_vcpu *vcpu, struct xen_vm *x, struct xen_vcpu 
 			return -XEN_EINVAL;
 	if (any_pending(x, ports, n))
 		return 0;
-	if (timeout && timeout <= xenhv_clock_guest_now(&x->clock, vcpu))
-		return 0;
+	if (timeout) {
+		now = xenhv_clock_guest_now(&x->clock, vcpu);
+		if (timeout <= now)
+			return 0;
+	}
 
 	WRITE_ONCE(xv->poll_port, n == 1 ? ports[0] : XEN_POLL_ANY);
 	smp_mb();	/* poll_port before the second look at the ports */
 	if (!any_pending(x, ports, n)) {
 		if (timeout)
 			xenhv_timer_start(&xv->poll_timer,
-					  xenhv_clock_guest_deadline(&x->clock, vcpu, timeout), 0);
+					  xenhv_clock_guest_deadline(now, timeout), 0);
 		runstate_update(x, xv, RUNSTATE_blocked);
 		xenhv_core_block(vcpu);
 		runstate_update(x, xv, RUNSTATE_running);
