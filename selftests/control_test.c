@@ -45,7 +45,7 @@ XTEST(version_and_capabilities)
 	TEST_ASSERT(v.features & XENHV_FEAT_CPUID_INTERCEPT, "features 0x%llx", v.features);
 	v = (struct xenhv_version){ .flags = 1 };
 	TEST_ASSERT_EQ(dev_ioctl(XENHV_GET_VERSION, &v), -EINVAL);
-	v = (struct xenhv_version){ .reserved[4] = 1 };
+	v = (struct xenhv_version){ .reserved[2] = 1 };
 	TEST_ASSERT_EQ(dev_ioctl(XENHV_GET_VERSION, &v), -EINVAL);
 	TEST_ASSERT_EQ(dev_ioctl(XENHV_GET_VERSION, (void *)8), -EFAULT);
 }
@@ -104,7 +104,7 @@ XTEST(attach_rejects_bad_fields)
 	TEST_ASSERT_EQ(attach_raw(&at), -EINVAL);
 	at = good; at.vm_id = 5;
 	TEST_ASSERT_EQ(attach_raw(&at), -EINVAL);
-	at = good; at.xen.reserved[5] = 1;
+	at = good; at.xen.reserved[4] = 1;
 	TEST_ASSERT_EQ(attach_raw(&at), -EINVAL);
 	at = good; at.xen.cpuid_base = 0x40000200;
 	TEST_ASSERT_EQ(attach_raw(&at), -EINVAL);

@@ -410,10 +410,10 @@ static void guest_synic_msrs(uint64_t vcpu, uint64_t mem_size)
 	check_page_msr(HV_X64_MSR_SIEFP, HG_SIEFP_GPA(0), mem_size);
 	for (i = 0; i < 16; i++)
 		GUEST_ASSERT_EQ(guest_rdmsr(HV_X64_MSR_SINT0 + i), HV_SYNIC_SINT_MASKED);
-	/* Vector below 16 unmasked, auto-EOI, other bits: #GP. */
+	/* Vector below 16 unmasked, other bits: #GP. */
 	GP_WRMSR(HV_X64_MSR_SINT2, 5);
 	GP_WRMSR(HV_X64_MSR_SINT2, 15);
-	GP_WRMSR(HV_X64_MSR_SINT2, 0x30 | HV_SYNIC_SINT_AUTO_EOI);
+	GP_WRMSR(HV_X64_MSR_SINT2, 5 | HV_SYNIC_SINT_AUTO_EOI);
 	GP_WRMSR(HV_X64_MSR_SINT2, 0x30 | (1 << 8));
 	GP_WRMSR(HV_X64_MSR_SINT2, 0x30 | (1 << 19));
 	GP_WRMSR(HV_X64_MSR_SINT2, 0x30 | (1ull << 63));
@@ -425,6 +425,9 @@ static void guest_synic_msrs(uint64_t vcpu, uint64_t mem_size)
 	GUEST_ASSERT_EQ(guest_rdmsr(HV_X64_MSR_SINT3), 0x30 | (1 << 18));
 	guest_wrmsr(HV_X64_MSR_SINT15, 0xff);
 	GUEST_ASSERT_EQ(guest_rdmsr(HV_X64_MSR_SINT15), 0xff);
+	/* AutoEOI is a valid bit (its delivery: hv_sint_test). */
+	guest_wrmsr(HV_X64_MSR_SINT4, 0x30 | HV_SYNIC_SINT_AUTO_EOI);
+	GUEST_ASSERT_EQ(guest_rdmsr(HV_X64_MSR_SINT4), 0x30 | HV_SYNIC_SINT_AUTO_EOI);
 	guest_wrmsr(HV_X64_MSR_EOM, 0);
 	/* Disable: the MSRs keep their address. */
 	guest_wrmsr(HV_X64_MSR_SIMP, HG_SIMP_GPA(0));
@@ -733,7 +736,7 @@ XTEST(host_initiated_restore)
 	TEST_ASSERT_EQ(set_msr(vcpu, HV_X64_MSR_SIMP, HG_SIMP_GPA(0) | 1 | (1 << 4)), 0);
 	TEST_ASSERT_EQ(set_msr(vcpu, HV_X64_MSR_SIEFP, vm->mem_size | 1), 0);
 	TEST_ASSERT_EQ(set_msr(vcpu, HV_X64_MSR_SCONTROL, 2), 0);
-	TEST_ASSERT_EQ(set_msr(vcpu, HV_X64_MSR_SINT0, HV_SYNIC_SINT_AUTO_EOI | 0x30), 0);
+	TEST_ASSERT_EQ(set_msr(vcpu, HV_X64_MSR_SINT0, (1ull << 19) | 0x30), 0);
 	TEST_ASSERT_EQ(set_msr(vcpu, HV_X64_MSR_STIMER0_CONFIG, 1ull << 20), 0);
 	/* Restored without side effects: no page filled, no exit. */
 	vcpu_set_msr(vcpu, HV_X64_MSR_SCONTROL, 1);

@@ -17,7 +17,8 @@
 #define XENHV_FEATURES	(XENHV_FEAT_CPUID_INTERCEPT | XENHV_FEAT_CPUID_ENTRIES | \
 			 XENHV_FEAT_USER_EXIT | XENHV_FEAT_DETACH_LIVE | \
 			 XENHV_FEAT_NO_USER_EXIT | XENHV_FEAT_XEN_PORTS | \
-			 XENHV_FEAT_HV_CONNS)
+			 XENHV_FEAT_HV_CONNS | XENHV_FEAT_ENLIGHTENMENTS | \
+			 XENHV_FEAT_HV_AUTO_EOI | XENHV_FEAT_HV_HOST_SINT)
 #define XENHV_MAX_CPUID	256
 
 static bool all_zero(const void *p, size_t len)
@@ -54,6 +55,8 @@ static long ioctl_version(void __user *argp)
 	v.api_version = XENHV_API_VERSION;
 	v.abis = BIT_ULL(XENHV_ABI_NATIVE) | BIT_ULL(XENHV_ABI_XEN) | BIT_ULL(XENHV_ABI_HYPERV);
 	v.features = XENHV_FEATURES;
+	v.xen_features = XENHV_XEN_ALL;
+	v.hv_features = XENHV_HV_ALL;
 	return copy_to_user(argp, &v, sizeof(v)) ? -EFAULT : 0;
 }
 
@@ -237,20 +240,36 @@ static long ioctl_xen_raise_port(void __user *argp)
 	return ret;
 }
 
-static long ioctl_hv_bind_conn(void __user *argp)
+/*
+ * The Hyper-V VMM ioctls: each argument starts with the VM fd; hv2xen
+ * checks the rest. _IOWR ones are copied back.
+ */
+static long ioctl_hv(unsigned int cmd, void __user *argp)
 {
-	struct xenhv_hv_conn c;
+	union {
+		struct xenhv_hv_conn conn;
+		struct xenhv_hv_sint sint;
+		struct xenhv_hv_message msg;
+	} u;
+	size_t len = _IOC_SIZE(cmd);
 	struct file *file;
 	struct kvm *kvm;
 	long ret;
 
-	if (copy_from_user(&c, argp, sizeof(c)))
+	BUILD_BUG_ON(offsetof(struct xenhv_hv_conn, vm_fd) ||
+		     offsetof(struct xenhv_hv_sint, vm_fd) ||
+		     offsetof(struct xenhv_hv_message, vm_fd));
+	if (WARN_ON_ONCE(len > sizeof(u)))
+		return -ENOTTY;
+	if (copy_from_user(&u, argp, len))
 		return -EFAULT;
-	kvm = vm_from_fd(c.vm_fd, &file);
+	kvm = vm_from_fd(u.conn.vm_fd, &file);
 	if (IS_ERR(kvm))
 		return PTR_ERR(kvm);
-	ret = xenhv_vm_hv_conn(kvm, &c);
+	ret = xenhv_vm_hv_ioctl(kvm, cmd, &u);
 	fput(file);
+	if (!ret && (_IOC_DIR(cmd) & _IOC_READ) && copy_to_user(argp, &u, len))
+		ret = -EFAULT;
 	return ret;
 }
 
@@ -274,7 +293,9 @@ static long xenhv_ioctl(struct file *f, unsigned int cmd, unsigned long arg)
 	case XENHV_XEN_BIND_PORT:
 		return ioctl_xen_bind_port(argp);
 	case XENHV_HV_BIND_CONN:
-		return ioctl_hv_bind_conn(argp);
+	case XENHV_HV_BIND_SINT:
+	case XENHV_HV_POST_MESSAGE:
+		return ioctl_hv(cmd, argp);
 	case XENHV_XEN_RAISE_PORT:
 		return ioctl_xen_raise_port(argp);
 	}

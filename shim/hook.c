@@ -102,6 +102,47 @@ static int hook_halt(struct kvm_vcpu *vcpu)
 	return kvm_emulate_halt(vcpu);
 }
 
+/*
+ * SINTs with AutoEOI: the vector leaves the in-service register as it is
+ * delivered, so the guest never writes the EOI for it. KVM's LAPIC does this
+ * for its own Hyper-V only; the shim EOIs right after the ack, before the
+ * vector is injected, which leaves the same LAPIC state. The vCPU's thread
+ * runs this before VM entry; APIC virtualisation is inhibited while such a
+ * SINT exists (hv2xen), so every vector passes through here.
+ */
+#ifdef COMPAT_HAS_APIC_ACK_INTERRUPT
+static void hook_apic_ack(struct kvm_vcpu *vcpu, int vector)
+{
+	const struct xenhv_abi *abi;
+	struct xenhv_vm *vm = xenhv_vm_lookup(vcpu->kvm, &abi);
+
+	kvm_apic_ack_interrupt(vcpu, vector);
+	if (vm && abi->auto_eoi && abi->auto_eoi(vcpu, vm, vector))
+		kvm_lapic_set_eoi(vcpu);
+}
+#define HOOK_ACK	REDIRECT(kvm_apic_ack_interrupt, hook_apic_ack)
+#else
+/*
+ * kvm_cpu_get_interrupt() serves the PIC first, then the LAPIC: a vector is
+ * the LAPIC's when it was the highest one the LAPIC had pending.
+ */
+static int hook_get_interrupt(struct kvm_vcpu *vcpu)
+{
+	const struct xenhv_abi *abi;
+	struct xenhv_vm *vm = xenhv_vm_lookup(vcpu->kvm, &abi);
+	int irr, vector;
+
+	if (!vm || !abi->auto_eoi || !abi->auto_eoi(vcpu, vm, -1))
+		return kvm_cpu_get_interrupt(vcpu);
+	irr = kvm_lapic_find_highest_irr(vcpu);
+	vector = kvm_cpu_get_interrupt(vcpu);
+	if (vector >= 0 && vector == irr && abi->auto_eoi(vcpu, vm, vector))
+		kvm_lapic_set_eoi(vcpu);
+	return vector;
+}
+#define HOOK_ACK	REDIRECT(kvm_cpu_get_interrupt, hook_get_interrupt)
+#endif
+
 struct xenhv_hook {
 	const char *name;
 	unsigned long target;	/* 0: attach by name */
@@ -181,6 +222,7 @@ static struct xenhv_hook hooks[] = {
 	REDIRECT(kvm_set_msr_common, hook_set_msr),
 	REDIRECT(kvm_emulate_cpuid, hook_cpuid),
 	REDIRECT(kvm_emulate_halt, hook_halt),
+	HOOK_ACK,
 	CALLBACK(kvm_arch_vcpu_load, load_cb),
 	CALLBACK(kvm_arch_vcpu_put, put_cb),
 };

@@ -193,7 +193,7 @@ long xenhv_vm_xen_port(struct kvm *kvm, const struct xenhv_xen_port *bind, u32 r
 }
 
 /* XENHV_HV_BIND_CONN: VMs attached as Hyper-V only. */
-long xenhv_vm_hv_conn(struct kvm *kvm, const struct xenhv_hv_conn *c)
+long xenhv_vm_hv_ioctl(struct kvm *kvm, unsigned int cmd, void *arg)
 {
 	struct xenhv_vm *vm;
 	long ret = -ENOENT;
@@ -201,7 +201,7 @@ long xenhv_vm_hv_conn(struct kvm *kvm, const struct xenhv_hv_conn *c)
 	mutex_lock(&xenhv_vms_mutex);
 	vm = find_locked(kvm);
 	if (vm && vm->abi == &xenhv_hv_abi)
-		ret = xenhv_hv_bind_conn(vm, c);
+		ret = xenhv_hv_ioctl(vm, cmd, arg);
 	mutex_unlock(&xenhv_vms_mutex);
 	return ret;
 }

@@ -33,6 +33,9 @@ struct xenhv_vm;
  *	checks pending events at each VM entry.
  * @sched: the vCPU's thread is scheduled in (@in) or out (may be NULL);
  *	preemption is off: nothing may sleep or take a lock that wakes tasks.
+ * @auto_eoi: whether the LAPIC vector @vector, just acknowledged for
+ *	delivery, is to be EOI'd at once (may be NULL); @vector < 0 asks
+ *	whether any vector of the vCPU is. vCPU thread, before VM entry.
  * @detach: stop what runs on its own (timers, VMM bindings); process context.
  * @destroy: free everything; called when KVM destroys the VM, in atomic context.
  */
@@ -47,6 +50,7 @@ struct xenhv_abi {
 	void (*cpuid_range)(struct xenhv_vm *vm, u32 *first, u32 *last);
 	void (*halt)(struct kvm_vcpu *vcpu, struct xenhv_vm *vm);
 	void (*sched)(struct kvm_vcpu *vcpu, struct xenhv_vm *vm, bool in);
+	bool (*auto_eoi)(struct kvm_vcpu *vcpu, struct xenhv_vm *vm, int vector);
 	void (*detach)(struct xenhv_vm *vm);
 	void (*destroy)(struct xenhv_vm *vm);
 };
@@ -61,6 +65,7 @@ struct xenhv_xen_state {
 	u32 version;
 	u32 hypercall_msr;
 	u32 cpuid_base;
+	u64 features;			/* XENHV_XEN_* offered */
 	u64 hypercall_msr_value;	/* last value written, for reads */
 };
 
@@ -69,6 +74,7 @@ struct hv_vm;
 struct xenhv_hv_state {
 	struct hv_vm *h;		/* SynIC, timers, clock, connections */
 	u32 vendor[3];
+	u64 features;			/* XENHV_HV_* offered */
 	spinlock_t lock;		/* MSR writes */
 	u64 guest_os_id;
 	u64 hypercall;			/* HV_X64_MSR_HYPERCALL value */
@@ -115,10 +121,11 @@ long xenhv_vm_xen_port(struct kvm *kvm, const struct xenhv_xen_port *bind, u32 r
 /* xen2hv/xen.c: the VMM's side of event channel ports. */
 int xenhv_xen_bind_port(struct xenhv_vm *vm, const struct xenhv_xen_port *p);
 int xenhv_xen_raise_port(struct xenhv_vm *vm, u32 port);
-long xenhv_vm_hv_conn(struct kvm *kvm, const struct xenhv_hv_conn *c);
+/* XENHV_HV_BIND_CONN, XENHV_HV_BIND_SINT, XENHV_HV_POST_MESSAGE */
+long xenhv_vm_hv_ioctl(struct kvm *kvm, unsigned int cmd, void *arg);
 
-/* hv2xen/hv.c: the VMM's side of SignalEvent connections. */
-int xenhv_hv_bind_conn(struct xenhv_vm *vm, const struct xenhv_hv_conn *c);
+/* hv2xen/hv.c: the VMM's side of SignalEvent connections and SINTs. */
+int xenhv_hv_ioctl(struct xenhv_vm *vm, unsigned int cmd, void *arg);
 
 /* @op is an index of struct xenhv_vm_stats.ops (the front end maps it). */
 static inline void xenhv_count(struct xenhv_vm *vm, u32 op, enum xenhv_stat what)

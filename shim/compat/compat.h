@@ -40,6 +40,13 @@ int kvm_write_guest_virt_system(struct kvm_vcpu *vcpu, unsigned long addr, void 
 				unsigned int bytes, struct x86_exception *exception);
 /* arch/x86/kvm/irq.h */
 int kvm_cpu_has_interrupt(struct kvm_vcpu *vcpu);
+/* arch/x86/kvm/lapic.h: EOI the highest in-service vector, as a guest write would. */
+void kvm_lapic_set_eoi(struct kvm_vcpu *vcpu);
+int kvm_lapic_find_highest_irr(struct kvm_vcpu *vcpu);
+#ifdef COMPAT_HAS_APIC_ACK_INTERRUPT
+/* The LAPIC moves @vector from IRR to ISR for delivery (arch/x86/kvm/lapic.h). */
+void kvm_apic_ack_interrupt(struct kvm_vcpu *vcpu, int vector);
+#endif
 
 /* The emulated APIC bus: a per-VM setting from 6.11, 1 GHz before. */
 #ifdef COMPAT_HAS_APIC_BUS_CYCLE_NS

@@ -32,11 +32,6 @@ struct hv_vpmask {
 	DECLARE_BITMAP(bits, KVM_MAX_VCPUS);
 };
 
-static u32 hv_nr_vps(struct hv_vm *h)
-{
-	return min_t(u32, atomic_read(&h->vm->kvm->online_vcpus), KVM_MAX_VCPUS);
-}
-
 static u16 vpmask_from_u64(struct hv_vm *h, u64 mask, struct hv_vpmask *m)
 {
 	u32 n = hv_nr_vps(h);

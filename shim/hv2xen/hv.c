@@ -27,21 +27,40 @@
 /* Connection id, reserved, message type, payload size, payload. */
 #define HV_POST_MESSAGE_INPUT_SIZE (16 + HV_MESSAGE_PAYLOAD_BYTE_COUNT)
 
-/* What the shim implements, and so advertises (CPUID 0x40000003). */
-#define HV_FEATURES_EAX	(HV_MSR_VP_RUNTIME_AVAILABLE | HV_MSR_TIME_REF_COUNT_AVAILABLE | \
-			 HV_MSR_SYNIC_AVAILABLE | HV_MSR_SYNTIMER_AVAILABLE | \
-			 HV_MSR_HYPERCALL_AVAILABLE | HV_MSR_VP_INDEX_AVAILABLE | \
-			 HV_MSR_RESET_AVAILABLE | HV_MSR_REFERENCE_TSC_AVAILABLE | \
-			 HV_MSR_GUEST_IDLE_AVAILABLE | HV_ACCESS_FREQUENCY_MSRS)
-#define HV_FEATURES_EBX	(HV_POST_MESSAGES | HV_SIGNAL_EVENTS | HV_ENABLE_EXTENDED_HYPERCALLS)
-#define HV_FEATURES_EDX	(HV_X64_GUEST_IDLE_STATE_AVAILABLE | \
-			 HV_FEATURE_FREQUENCY_MSRS_AVAILABLE | \
-			 HV_FEATURE_GUEST_CRASH_MSR_AVAILABLE | HV_STIMER_DIRECT_MODE_AVAILABLE)
-/* SINTs are plain LAPIC vectors: no auto-EOI. */
-#define HV_HINTS_EAX	(HV_X64_REMOTE_TLB_FLUSH_RECOMMENDED | \
-			 HV_X64_SYSTEM_RESET_RECOMMENDED | HV_X64_RELAXED_TIMING_RECOMMENDED | \
-			 HV_DEPRECATING_AEOI_RECOMMENDED | HV_X64_CLUSTER_IPI_RECOMMENDED | \
-			 HV_X64_EX_PROCESSOR_MASKS_RECOMMENDED)
+/*
+ * What the shim implements, and so advertises (CPUID 0x40000003 and
+ * 0x40000004), as far as the VM's enlightenment set offers it. The
+ * hypercall page, the guest OS id, the VP assist page and the extended
+ * hypercalls are always there; the rest follows one XENHV_HV_* bit each.
+ */
+#define HV_BASE_EAX	HV_MSR_HYPERCALL_AVAILABLE
+#define HV_BASE_EBX	HV_ENABLE_EXTENDED_HYPERCALLS
+/* SINTs may use AutoEOI, but guests are asked not to, as Hyper-V asks. */
+#define HV_BASE_HINTS	HV_DEPRECATING_AEOI_RECOMMENDED
+
+/* Which enlightenment needs which others (QEMU refuses the same sets). */
+static const struct {
+	u64 feature;
+	u64 deps;
+} hv_deps[] = {
+	{ XENHV_HV_SYNIC, XENHV_HV_VPINDEX },
+	{ XENHV_HV_STIMER, XENHV_HV_SYNIC | XENHV_HV_TIME },
+	{ XENHV_HV_STIMER_DIRECT, XENHV_HV_STIMER },
+	{ XENHV_HV_TLBFLUSH, XENHV_HV_VPINDEX },
+	{ XENHV_HV_IPI, XENHV_HV_VPINDEX },
+};
+
+static bool hv_features_valid(u64 f)
+{
+	int i;
+
+	if (f & ~XENHV_HV_ALL)
+		return false;
+	for (i = 0; i < ARRAY_SIZE(hv_deps); i++)
+		if ((f & hv_deps[i].feature) && (f & hv_deps[i].deps) != hv_deps[i].deps)
+			return false;
+	return true;
+}
 
 /* Statistics index: call codes 0..0xbf, extended calls from 0xc0 on. */
 static u32 hv_op(u16 code)
@@ -65,7 +84,8 @@ static int hv_attach(struct xenhv_vm *vm, const struct xenhv_attach *at)
 	static const char vendor[12] = "Microsoft Hv";
 	struct hv_vm *h = vm->hv.h;
 
-	if (c->reserved0 || memchr_inv(c->reserved, 0, sizeof(c->reserved)))
+	if (c->reserved0 || memchr_inv(c->reserved, 0, sizeof(c->reserved)) ||
+	    !hv_features_valid(c->features ? c->features : XENHV_HV_ALL))
 		return -EINVAL;
 	if (!h) {
 		h = kzalloc(sizeof(*h), GFP_KERNEL_ACCOUNT);
@@ -81,6 +101,7 @@ static int hv_attach(struct xenhv_vm *vm, const struct xenhv_attach *at)
 		raw_spin_lock_init(&h->lock);
 		mutex_init(&h->ops_lock);
 		xa_init(&h->conns);
+		INIT_LIST_HEAD(&h->sints);
 		vm->hv.h = h;
 	}
 	/* Each attachment starts a new partition: reference time 0. */
@@ -92,6 +113,7 @@ static int hv_attach(struct xenhv_vm *vm, const struct xenhv_attach *at)
 		memcpy(vm->hv.vendor, c->vendor_id, sizeof(vm->hv.vendor));
 	else
 		memcpy(vm->hv.vendor, vendor, sizeof(vm->hv.vendor));
+	vm->hv.features = c->features ? c->features : XENHV_HV_ALL;
 	vm->hv.guest_os_id = 0;
 	vm->hv.hypercall = 0;
 	spin_unlock(&vm->hv.lock);
@@ -108,6 +130,7 @@ static void hv_detach(struct xenhv_vm *vm)
 		return;
 	mutex_lock(&h->ops_lock);
 	hv_conns_teardown(h);
+	hv_sints_teardown(h);
 	for (i = 0; i < h->nr_vcpus; i++) {
 		struct hv_vcpu *hvc = hv_vcpu_find(h, i);
 
@@ -116,6 +139,7 @@ static void hv_detach(struct xenhv_vm *vm)
 			hv_wake_idle(h, i);
 		}
 	}
+	hv_auto_eoi_release(h, true);
 	mutex_unlock(&h->ops_lock);
 }
 
@@ -128,6 +152,7 @@ static void hv_destroy(struct xenhv_vm *vm)
 	if (!h)
 		return;
 	hv_conns_teardown(h);
+	hv_sints_teardown(h);
 	for (i = 0; i < h->nr_vcpus; i++) {
 		struct hv_vcpu *hvc = hv_vcpu_find(h, i);
 
@@ -136,14 +161,23 @@ static void hv_destroy(struct xenhv_vm *vm)
 			hv_vcpu_free(hvc);
 		}
 	}
+	hv_auto_eoi_release(h, false);
 	vm->hv.h = NULL;
 	xa_destroy(&h->conns);
 	hv_vm_free(h);
 }
 
-int xenhv_hv_bind_conn(struct xenhv_vm *vm, const struct xenhv_hv_conn *c)
+int xenhv_hv_ioctl(struct xenhv_vm *vm, unsigned int cmd, void *arg)
 {
-	return hv_bind_conn(vm->hv.h, c);
+	switch (cmd) {
+	case XENHV_HV_BIND_CONN:
+		return hv_bind_conn(vm->hv.h, arg);
+	case XENHV_HV_BIND_SINT:
+		return hv_bind_sint(vm->hv.h, arg);
+	case XENHV_HV_POST_MESSAGE:
+		return hv_post_message(vm->hv.h, arg);
+	}
+	return -ENOTTY;
 }
 
 /* The TSC page's parameters: the pvclock scale of the VM clock, per 100 ns. */
@@ -186,7 +220,41 @@ static void hv_cpuid_range(struct xenhv_vm *vm, u32 *first, u32 *last)
 	*last = HV_CPUID_LAST;
 }
 
-/* Only what the shim implements is advertised. */
+/* CPUID 0x40000003: partition privileges (EAX, EBX) and features (EDX). */
+static void hv_cpuid_features(struct xenhv_vm *vm, u32 r[4])
+{
+	static const struct {
+		u64 feature;
+		u32 eax, edx;
+	} map[] = {
+		{ XENHV_HV_VPINDEX, HV_MSR_VP_INDEX_AVAILABLE, 0 },
+		{ XENHV_HV_RUNTIME, HV_MSR_VP_RUNTIME_AVAILABLE, 0 },
+		{ XENHV_HV_CRASH, 0, HV_FEATURE_GUEST_CRASH_MSR_AVAILABLE },
+		{ XENHV_HV_TIME, HV_MSR_TIME_REF_COUNT_AVAILABLE |
+				 HV_MSR_REFERENCE_TSC_AVAILABLE, 0 },
+		{ XENHV_HV_SYNIC, HV_MSR_SYNIC_AVAILABLE, 0 },
+		{ XENHV_HV_STIMER, HV_MSR_SYNTIMER_AVAILABLE, 0 },
+		{ XENHV_HV_STIMER_DIRECT, 0, HV_STIMER_DIRECT_MODE_AVAILABLE },
+		{ XENHV_HV_FREQUENCIES, HV_ACCESS_FREQUENCY_MSRS,
+					HV_FEATURE_FREQUENCY_MSRS_AVAILABLE },
+		{ XENHV_HV_RESET, HV_MSR_RESET_AVAILABLE, 0 },
+		{ XENHV_HV_IDLE, HV_MSR_GUEST_IDLE_AVAILABLE, HV_X64_GUEST_IDLE_STATE_AVAILABLE },
+	};
+	int i;
+
+	r[0] = HV_BASE_EAX;
+	r[1] = HV_BASE_EBX;
+	if (hv_offers(vm, XENHV_HV_SYNIC))
+		r[1] |= HV_POST_MESSAGES | HV_SIGNAL_EVENTS;
+	for (i = 0; i < ARRAY_SIZE(map); i++) {
+		if (hv_offers(vm, map[i].feature)) {
+			r[0] |= map[i].eax;
+			r[3] |= map[i].edx;
+		}
+	}
+}
+
+/* Only what the shim implements, and the VM's set offers, is advertised. */
 static void hv_cpuid(struct xenhv_vm *vm, struct kvm_vcpu *vcpu, u32 leaf, u32 sub, u32 r[4])
 {
 	memset(r, 0, 4 * sizeof(u32));
@@ -203,13 +271,23 @@ static void hv_cpuid(struct xenhv_vm *vm, struct kvm_vcpu *vcpu, u32 leaf, u32 s
 		r[1] = HV_VERSION;
 		break;
 	case HYPERV_CPUID_FEATURES:
-		r[0] = HV_FEATURES_EAX;
-		r[1] = HV_FEATURES_EBX;
-		r[3] = HV_FEATURES_EDX;
+		hv_cpuid_features(vm, r);
 		break;
 	case HYPERV_CPUID_ENLIGHTMENT_INFO:
-		r[0] = HV_HINTS_EAX;
-		r[1] = HV_SPIN_RETRIES;
+		r[0] = HV_BASE_HINTS;
+		if (hv_offers(vm, XENHV_HV_TLBFLUSH))
+			r[0] |= HV_X64_REMOTE_TLB_FLUSH_RECOMMENDED;
+		if (hv_offers(vm, XENHV_HV_RESET))
+			r[0] |= HV_X64_SYSTEM_RESET_RECOMMENDED;
+		if (hv_offers(vm, XENHV_HV_RELAXED))
+			r[0] |= HV_X64_RELAXED_TIMING_RECOMMENDED;
+		if (hv_offers(vm, XENHV_HV_IPI))
+			r[0] |= HV_X64_CLUSTER_IPI_RECOMMENDED;
+		/* The Ex forms serve the flush and the IPI calls alike. */
+		if (vm->hv.features & (XENHV_HV_TLBFLUSH | XENHV_HV_IPI))
+			r[0] |= HV_X64_EX_PROCESSOR_MASKS_RECOMMENDED;
+		/* All ones: never notify a long spin wait. */
+		r[1] = hv_offers(vm, XENHV_HV_SPINLOCKS) ? HV_SPIN_RETRIES : U32_MAX;
 		break;
 	case HYPERV_CPUID_IMPLEMENT_LIMITS:
 		r[0] = vm->kvm->max_vcpus;
@@ -314,6 +392,45 @@ static int hv_set_zeroed_page(struct kvm_vcpu *vcpu, u64 data, bool host, u64 *v
 	return 0;
 }
 
+/* The enlightenment an MSR belongs to; 0 for the ones every set has. */
+static u64 hv_msr_feature(u32 msr)
+{
+	switch (msr) {
+	case HV_X64_MSR_VP_INDEX:
+		return XENHV_HV_VPINDEX;
+	case HV_X64_MSR_VP_RUNTIME:
+		return XENHV_HV_RUNTIME;
+	case HV_X64_MSR_TIME_REF_COUNT:
+	case HV_X64_MSR_REFERENCE_TSC:
+		return XENHV_HV_TIME;
+	case HV_X64_MSR_TSC_FREQUENCY:
+	case HV_X64_MSR_APIC_FREQUENCY:
+		return XENHV_HV_FREQUENCIES;
+	case HV_X64_MSR_RESET:
+		return XENHV_HV_RESET;
+	case HV_X64_MSR_CRASH_P0 ... HV_X64_MSR_CRASH_CTL:
+		return XENHV_HV_CRASH;
+	case HV_X64_MSR_GUEST_IDLE:
+		return XENHV_HV_IDLE;
+	case HV_X64_MSR_STIMER0_CONFIG ... HV_X64_MSR_STIMER3_COUNT:
+		return XENHV_HV_STIMER;
+	}
+	return hv_synic_msr(msr) ? XENHV_HV_SYNIC : 0;
+}
+
+/*
+ * An MSR of an enlightenment the VM's set leaves out: the guest gets #GP,
+ * as from a Hyper-V without it; the VMM's own accesses go to KVM, which
+ * serves its save/restore lists.
+ */
+static int hv_msr_withheld(struct xenhv_vm *vm, struct msr_data *msr, bool write)
+{
+	if (msr->host_initiated)
+		return XENHV_MSR_PASS;
+	xenhv_count(vm, write ? XENHV_OP_MSR_WRITE : XENHV_OP_MSR_READ, XENHV_STAT_ERROR);
+	return 1;
+}
+
 static int hv_get_msr(struct kvm_vcpu *vcpu, struct xenhv_vm *vm, struct msr_data *msr)
 {
 	struct hv_vm *h = to_hv(vm);
@@ -321,6 +438,8 @@ static int hv_get_msr(struct kvm_vcpu *vcpu, struct xenhv_vm *vm, struct msr_dat
 	u32 i = msr->index;
 	int ret = 0;
 
+	if (!hv_offers(vm, hv_msr_feature(i)))
+		return hv_msr_withheld(vm, msr, false);
 	switch (i) {
 	case HV_X64_MSR_GUEST_OS_ID:
 		msr->data = READ_ONCE(vm->hv.guest_os_id);
@@ -391,6 +510,8 @@ static int hv_set_msr(struct kvm_vcpu *vcpu, struct xenhv_vm *vm, struct msr_dat
 	u32 i = msr->index;
 	int ret = 0;
 
+	if (!hv_offers(vm, hv_msr_feature(i)))
+		return hv_msr_withheld(vm, msr, true);
 	switch (i) {
 	case HV_X64_MSR_GUEST_OS_ID:
 		spin_lock(&vm->hv.lock);
@@ -514,6 +635,27 @@ static bool hv_simple(const struct hv_call *c)
 	return !c->rep_cnt && !c->rep_idx && !c->varhead;
 }
 
+/* The enlightenment a call belongs to; 0 for the ones every set has. */
+static u64 hv_call_feature(u16 code)
+{
+	switch (code) {
+	case HVCALL_NOTIFY_LONG_SPIN_WAIT:
+		return XENHV_HV_SPINLOCKS;
+	case HVCALL_FLUSH_VIRTUAL_ADDRESS_SPACE:
+	case HVCALL_FLUSH_VIRTUAL_ADDRESS_LIST:
+	case HVCALL_FLUSH_VIRTUAL_ADDRESS_SPACE_EX:
+	case HVCALL_FLUSH_VIRTUAL_ADDRESS_LIST_EX:
+		return XENHV_HV_TLBFLUSH;
+	case HVCALL_SEND_IPI:
+	case HVCALL_SEND_IPI_EX:
+		return XENHV_HV_IPI;
+	case HVCALL_SIGNAL_EVENT:
+	case HVCALL_POST_MESSAGE:
+		return XENHV_HV_SYNIC;
+	}
+	return 0;
+}
+
 static int hv_hypercall(struct kvm_vcpu *vcpu, struct xenhv_vm *vm)
 {
 	struct hv_vm *h = to_hv(vm);
@@ -531,6 +673,11 @@ static int hv_hypercall(struct kvm_vcpu *vcpu, struct xenhv_vm *vm)
 	hv_decode(vcpu, &c);
 	if (c.control & HV_HYPERCALL_RSVD_MASK) {
 		status = HV_STATUS_INVALID_HYPERCALL_INPUT;
+		goto done;
+	}
+	if (!hv_offers(vm, hv_call_feature(c.code))) {
+		/* A Hyper-V without the enlightenment denies its calls. */
+		status = HV_STATUS_ACCESS_DENIED;
 		goto done;
 	}
 	switch (c.code) {
@@ -585,6 +732,11 @@ done:
 			   status | ((u64)c.reps << HV_HYPERCALL_REP_COMP_OFFSET));
 }
 
+static bool hv_vcpu_auto_eoi(struct kvm_vcpu *vcpu, struct xenhv_vm *vm, int vector)
+{
+	return hv_auto_eoi(to_hv(vm), vcpu, vector);
+}
+
 const struct xenhv_abi xenhv_hv_abi = {
 	.id = XENHV_ABI_HYPERV,
 	.name = "hyperv",
@@ -594,6 +746,7 @@ const struct xenhv_abi xenhv_hv_abi = {
 	.set_msr = hv_set_msr,
 	.cpuid = hv_cpuid,
 	.cpuid_range = hv_cpuid_range,
+	.auto_eoi = hv_vcpu_auto_eoi,
 	.detach = hv_detach,
 	.destroy = hv_destroy,
 };

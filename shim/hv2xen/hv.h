@@ -34,7 +34,7 @@
 /* Bits of the SINT registers, of the page MSRs and of stimer configs. */
 #define HV_SINT_POLLING		BIT_ULL(18)
 #define HV_SINT_VALID_BITS	(HV_SYNIC_SINT_VECTOR_MASK | HV_SYNIC_SINT_MASKED | \
-				 HV_SINT_POLLING)
+				 HV_SYNIC_SINT_AUTO_EOI | HV_SINT_POLLING)
 #define HV_PAGE_MSR_RSVD	GENMASK_ULL(11, 1)
 #define HV_STIMER_ENABLE	BIT_ULL(0)
 #define HV_STIMER_PERIODIC	BIT_ULL(1)
@@ -65,10 +65,15 @@ struct hv_vcpu {
 	u64 simp;
 	u64 siefp;
 	u64 sint[HV_NR_SINTS];
+	/* Vectors of unmasked AutoEOI SINTs; read locklessly at delivery. */
+	DECLARE_BITMAP(auto_eoi, 256);
+	bool has_auto_eoi;		/* under hv_vm.ops_lock */
 	u64 vp_assist;
 	struct xenhv_gpage sim;		/* pinned while SIMP is enabled */
 	struct xenhv_gpage sief;	/* pinned while SIEFP is enabled */
 	struct hv_stimer stimer[HV_NR_STIMERS];
+	/* The VMM's messages waiting for a busy SIM slot; under h->lock. */
+	struct hv_message *host_msg[HV_NR_SINTS];
 	bool idle;			/* in a GUEST_IDLE read */
 	struct xenhv_timer idle_timer;
 };
@@ -93,12 +98,26 @@ struct hv_vm {
 	u32 nr_vcpus;
 	struct hv_vcpu **vcpus;
 	struct xarray conns;		/* conn id -> struct hv_conn */
+	u32 auto_eoi_vcpus;		/* vCPUs with an AutoEOI SINT; ops_lock */
+	struct list_head sints;		/* struct hv_sint_bind; ops_lock */
 	struct rcu_head rcu;
 };
 
 static inline struct hv_vm *to_hv(struct xenhv_vm *vm)
 {
 	return vm->hv.h;
+}
+
+/* Whether the VM's enlightenment set offers all of @f (XENHV_HV_*). */
+static inline bool hv_offers(const struct xenhv_vm *vm, u64 f)
+{
+	return (vm->hv.features & f) == f;
+}
+
+/* VP indexes 0 .. hv_nr_vps() - 1 exist. */
+static inline u32 hv_nr_vps(struct hv_vm *h)
+{
+	return min_t(u32, atomic_read(&h->vm->kvm->online_vcpus), KVM_MAX_VCPUS);
 }
 
 /* Per-vCPU state, created on first use. */
@@ -120,7 +139,12 @@ bool hv_synic_msr(u32 msr);
 int hv_guest_idle(struct kvm_vcpu *vcpu, struct hv_vm *h);
 void hv_wake_idle(struct hv_vm *h, u32 idx);
 int hv_synic_signal(struct hv_vm *h, u32 vp, u32 sint, u32 flag);
+int hv_post_message(struct hv_vm *h, struct xenhv_hv_message *m);
+int hv_bind_sint(struct hv_vm *h, const struct xenhv_hv_sint *b);
+void hv_sints_teardown(struct hv_vm *h);
 void hv_vcpu_teardown(struct hv_vcpu *hvc);
+bool hv_auto_eoi(struct hv_vm *h, struct kvm_vcpu *vcpu, int vector);
+void hv_auto_eoi_release(struct hv_vm *h, bool may_sleep);
 void hv_vcpu_free(struct hv_vcpu *hvc);
 
 /* A decoded hypercall input value; @reps is the rep count completed. */

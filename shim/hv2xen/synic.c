@@ -13,6 +13,8 @@
  *  - a GUEST_IDLE read is SCHEDOP_block, woken by any interrupt for the
  *    vCPU even when the guest has interrupts masked.
  */
+#include <linux/file.h>
+#include <linux/poll.h>
 #include <linux/slab.h>
 
 #include "hv.h"
@@ -81,15 +83,13 @@ static void hv_raise(struct hv_vcpu *hvc, u8 vector)
 }
 
 /*
- * Write a timer's HVMSG_TIMER_EXPIRED into its SINT's SIM slot. Returns the
- * vector to raise, 0 for none, or -EAGAIN when the message stays pending:
- * no SynIC or SIM page yet, or the slot is busy (then the slot's
- * msg_pending asks the guest for an EOM). Under h->lock.
+ * Write a message into @sint's SIM slot. Returns the vector to raise, 0 for
+ * none, or -EAGAIN when the message must wait: no SynIC or SIM page yet, or
+ * the slot is busy (then the slot's msg_pending asks the guest for an EOM).
+ * Under h->lock.
  */
-static int stimer_post(struct hv_vcpu *hvc, struct hv_stimer *st)
+static int sim_post(struct hv_vcpu *hvc, u32 sint, u32 type, const void *payload, u32 size)
 {
-	u32 sint = HV_STIMER_SINT(st->config);
-	struct hv_timer_message_payload *p;
 	struct hv_message *msg;
 
 	if (!(hvc->scontrol & HV_SYNIC_CONTROL_ENABLE) || !hvc->sim.va)
@@ -102,41 +102,83 @@ static int stimer_post(struct hv_vcpu *hvc, struct hv_stimer *st)
 		if (READ_ONCE(msg->header.message_type) != HVMSG_NONE)
 			return -EAGAIN;
 	}
-	p = (struct hv_timer_message_payload *)msg->u.payload;
-	p->timer_index = st->index;
-	p->reserved = 0;
-	p->expiration_time = st->exp_time;
-	p->delivery_time = hv_ref_now(hvc->h);
-	msg->header.payload_size = sizeof(*p);
+	memcpy(msg->u.payload, payload, size);
+	msg->header.payload_size = size;
 	msg->header.message_flags.asu8 = 0;
 	msg->header.sender = 0;
 	/* The guest reads the type first: publish it last. */
 	smp_wmb();
-	WRITE_ONCE(msg->header.message_type, HVMSG_TIMER_EXPIRED);
-	st->msg_pending = false;
-	if (!(st->config & HV_STIMER_PERIODIC))
-		st->config &= ~HV_STIMER_ENABLE;
+	WRITE_ONCE(msg->header.message_type, type);
 	return sint_vector(hvc, sint);
 }
 
-/* Retry every pending timer message (EOM, SIM page or SynIC enabled). */
-static void stimers_retry(struct hv_vcpu *hvc)
+/* A timer's HVMSG_TIMER_EXPIRED, as sim_post(). Under h->lock. */
+static int stimer_post(struct hv_vcpu *hvc, struct hv_stimer *st)
 {
+	struct hv_timer_message_payload p = {
+		.timer_index = st->index,
+		.expiration_time = st->exp_time,
+		.delivery_time = hv_ref_now(hvc->h),
+	};
+	int ret;
+
+	ret = sim_post(hvc, HV_STIMER_SINT(st->config), HVMSG_TIMER_EXPIRED, &p, sizeof(p));
+	if (ret < 0)
+		return ret;
+	st->msg_pending = false;
+	if (!(st->config & HV_STIMER_PERIODIC))
+		st->config &= ~HV_STIMER_ENABLE;
+	return ret;
+}
+
+/* A message of the VMM waiting for its slot, as sim_post(). Under h->lock. */
+static int host_msg_post(struct hv_vcpu *hvc, u32 sint)
+{
+	struct hv_message *m = hvc->host_msg[sint];
+	int ret;
+
+	ret = sim_post(hvc, sint, m->header.message_type, m->u.payload,
+		       m->header.payload_size);
+	if (ret >= 0)
+		hvc->host_msg[sint] = NULL;
+	return ret;
+}
+
+/*
+ * Retry every waiting message (EOM, SIM page or SynIC enabled): the VMM's
+ * first, then the timers'. Messages that were written are freed after the
+ * lock is dropped.
+ */
+static void synic_retry(struct hv_vcpu *hvc)
+{
+	struct hv_message *done[HV_NR_SINTS] = {};
+	u8 vectors[HV_NR_SINTS + HV_NR_STIMERS] = {};
 	struct hv_vm *h = hvc->h;
-	u8 vectors[HV_NR_STIMERS] = {};
 	unsigned long flags;
 	int i, v;
 
 	raw_spin_lock_irqsave(&h->lock, flags);
+	for (i = 0; i < HV_NR_SINTS; i++) {
+		if (!hvc->host_msg[i])
+			continue;
+		done[i] = hvc->host_msg[i];
+		v = host_msg_post(hvc, i);
+		if (v < 0)
+			done[i] = NULL;
+		else
+			vectors[i] = v;
+	}
 	for (i = 0; i < HV_NR_STIMERS; i++) {
 		if (!hvc->stimer[i].msg_pending)
 			continue;
 		v = stimer_post(hvc, &hvc->stimer[i]);
 		if (v > 0)
-			vectors[i] = v;
+			vectors[HV_NR_SINTS + i] = v;
 	}
 	raw_spin_unlock_irqrestore(&h->lock, flags);
-	for (i = 0; i < HV_NR_STIMERS; i++)
+	for (i = 0; i < HV_NR_SINTS; i++)
+		kfree(done[i]);
+	for (i = 0; i < ARRAY_SIZE(vectors); i++)
 		hv_raise(hvc, vectors[i]);
 }
 
@@ -209,6 +251,9 @@ static int stimer_set_config(struct hv_stimer *st, u64 data, bool host)
 
 	if (data & ~HV_STIMER_VALID_BITS)
 		return 1;
+	/* Direct mode is refused to a guest not offered it, as KVM does. */
+	if ((data & HV_STIMER_DIRECT) && !host && !hv_offers(h->vm, XENHV_HV_STIMER_DIRECT))
+		return 1;
 	if ((data & HV_STIMER_ENABLE) && (data & HV_STIMER_DIRECT) &&
 	    HV_STIMER_VECTOR(data) < HV_SYNIC_FIRST_VALID_VECTOR && !host)
 		return 1;
@@ -270,6 +315,69 @@ static int synic_set_page(struct kvm_vcpu *vcpu, struct hv_vcpu *hvc, u64 *reg,
 	return 0;
 }
 
+/*
+ * The AutoEOI vectors of a vCPU follow its SINTs. While any vCPU of the VM
+ * has one, APIC virtualisation is inhibited (as KVM does for its own
+ * SynIC), so that every delivery passes through the LAPIC's ack, where the
+ * shim EOIs the vector (hook.c). Process context, under ops_lock.
+ */
+static void auto_eoi_account(struct hv_vcpu *hvc)
+{
+	struct hv_vm *h = hvc->h;
+	bool has = !bitmap_empty(hvc->auto_eoi, 256);
+
+	lockdep_assert_held(&h->ops_lock);
+	if (has == hvc->has_auto_eoi)
+		return;
+	hvc->has_auto_eoi = has;
+	if (has ? h->auto_eoi_vcpus++ == 0 : --h->auto_eoi_vcpus == 0)
+		kvm_set_or_clear_apicv_inhibit(h->vm->kvm, APICV_INHIBIT_REASON_HYPERV, has);
+}
+
+static void sint_write(struct hv_vcpu *hvc, u32 sint, u64 data)
+{
+	struct hv_vm *h = hvc->h;
+	unsigned long flags;
+	u32 i;
+
+	mutex_lock(&h->ops_lock);
+	raw_spin_lock_irqsave(&h->lock, flags);
+	hvc->sint[sint] = data;
+	bitmap_zero(hvc->auto_eoi, 256);
+	for (i = 0; i < HV_NR_SINTS; i++) {
+		u64 v = hvc->sint[i];
+
+		if ((v & HV_SYNIC_SINT_AUTO_EOI) && !(v & HV_SYNIC_SINT_MASKED))
+			__set_bit(v & HV_SYNIC_SINT_VECTOR_MASK, hvc->auto_eoi);
+	}
+	raw_spin_unlock_irqrestore(&h->lock, flags);
+	auto_eoi_account(hvc);
+	mutex_unlock(&h->ops_lock);
+}
+
+/* Whether @vector (< 0: any vector) of @vcpu is EOI'd on delivery. */
+bool hv_auto_eoi(struct hv_vm *h, struct kvm_vcpu *vcpu, int vector)
+{
+	struct hv_vcpu *hvc = hv_vcpu_find(h, vcpu->vcpu_idx);
+
+	if (!hvc)
+		return false;
+	if (vector < 0)
+		return READ_ONCE(hvc->has_auto_eoi);
+	return vector < 256 && test_bit(vector, hvc->auto_eoi);
+}
+
+/*
+ * Lift the inhibit when the ABI goes away; a VM being destroyed (no
+ * @may_sleep) needs nothing lifted.
+ */
+void hv_auto_eoi_release(struct hv_vm *h, bool may_sleep)
+{
+	if (h->auto_eoi_vcpus && may_sleep)
+		kvm_set_or_clear_apicv_inhibit(h->vm->kvm, APICV_INHIBIT_REASON_HYPERV, false);
+	h->auto_eoi_vcpus = 0;
+}
+
 bool hv_synic_msr(u32 msr)
 {
 	return (msr >= HV_X64_MSR_SCONTROL && msr <= HV_X64_MSR_EOM) ||
@@ -327,7 +435,7 @@ int hv_synic_set_msr(struct kvm_vcpu *vcpu, struct hv_vm *h, u32 msr, u64 data, 
 		raw_spin_lock_irqsave(&h->lock, flags);
 		hvc->scontrol = data;
 		raw_spin_unlock_irqrestore(&h->lock, flags);
-		stimers_retry(hvc);
+		synic_retry(hvc);
 		break;
 	case HV_X64_MSR_SVERSION:
 		return 1;
@@ -337,22 +445,19 @@ int hv_synic_set_msr(struct kvm_vcpu *vcpu, struct hv_vm *h, u32 msr, u64 data, 
 	case HV_X64_MSR_SIMP:
 		ret = synic_set_page(vcpu, hvc, &hvc->simp, &hvc->sim, data, host);
 		if (!ret)
-			stimers_retry(hvc);
+			synic_retry(hvc);
 		break;
 	case HV_X64_MSR_EOM:
-		stimers_retry(hvc);
+		synic_retry(hvc);
 		break;
 	case HV_X64_MSR_SINT0 ... HV_X64_MSR_SINT15:
 		sint = msr - HV_X64_MSR_SINT0;
-		/* Auto-EOI is not offered (HV_DEPRECATING_AEOI_RECOMMENDED). */
 		if (data & ~HV_SINT_VALID_BITS)
 			return 1;
 		if (!(data & HV_SYNIC_SINT_MASKED) && !host &&
 		    (data & HV_SYNIC_SINT_VECTOR_MASK) < HV_SYNIC_FIRST_VALID_VECTOR)
 			return 1;
-		raw_spin_lock_irqsave(&h->lock, flags);
-		hvc->sint[sint] = data;
-		raw_spin_unlock_irqrestore(&h->lock, flags);
+		sint_write(hvc, sint, data);
 		break;
 	default:
 		st = &hvc->stimer[(msr - HV_X64_MSR_STIMER0_CONFIG) / 2];
@@ -386,6 +491,192 @@ int hv_synic_signal(struct hv_vm *h, u32 vp, u32 sint, u32 flag)
 	raw_spin_unlock_irqrestore(&h->lock, flags);
 	hv_raise(hvc, vector);
 	return 0;
+}
+
+/* ---- the VMM's side: HvPostMessage and raised event flags ---- */
+
+/*
+ * XENHV_HV_POST_MESSAGE. The message goes into the slot at once, or waits
+ * for the guest's EOM in hvc->host_msg (one per slot). Process context.
+ */
+int hv_post_message(struct hv_vm *h, struct xenhv_hv_message *m)
+{
+	struct hv_message *msg;
+	struct hv_vcpu *hvc;
+	unsigned long flags;
+	int ret = 0, v = 0;
+
+	if (m->flags || memchr_inv(m->reserved0, 0, sizeof(m->reserved0)) ||
+	    memchr_inv(m->reserved, 0, sizeof(m->reserved)) || m->sint >= HV_NR_SINTS ||
+	    m->message_type == HVMSG_NONE || m->payload_size > HV_MESSAGE_PAYLOAD_BYTE_COUNT ||
+	    m->vp_index >= hv_nr_vps(h))
+		return -EINVAL;
+	BUILD_BUG_ON(sizeof(m->payload) != HV_MESSAGE_PAYLOAD_BYTE_COUNT);
+	msg = kzalloc(sizeof(*msg), GFP_KERNEL_ACCOUNT);
+	if (!msg)
+		return -ENOMEM;
+	msg->header.message_type = m->message_type;
+	msg->header.payload_size = m->payload_size;
+	memcpy(msg->u.payload, m->payload, m->payload_size);
+
+	hvc = hv_vcpu_find(h, m->vp_index);
+	if (!hvc) {
+		kfree(msg);
+		return -ENXIO;
+	}
+	raw_spin_lock_irqsave(&h->lock, flags);
+	if (!(hvc->scontrol & HV_SYNIC_CONTROL_ENABLE) || !hvc->sim.va ||
+	    (hvc->sint[m->sint] & HV_SYNIC_SINT_MASKED)) {
+		ret = -ENXIO;
+	} else if (hvc->host_msg[m->sint]) {
+		ret = -EBUSY;
+	} else {
+		hvc->host_msg[m->sint] = msg;
+		v = host_msg_post(hvc, m->sint);
+		if (v < 0) {
+			m->flags = XENHV_MSG_QUEUED;
+			msg = NULL;		/* waits for the EOM */
+		}
+	}
+	raw_spin_unlock_irqrestore(&h->lock, flags);
+	kfree(msg);
+	if (!ret && v > 0)
+		hv_raise(hvc, v);
+	return ret;
+}
+
+/* An eventfd of the VMM bound to an event flag of a vCPU's SINT. */
+struct hv_sint_bind {
+	struct list_head link;
+	struct hv_vm *h;
+	u32 vp;
+	u8 sint;
+	u16 flag;
+	struct eventfd_ctx *efd;
+	wait_queue_entry_t wait;
+	wait_queue_head_t *wqh;
+	poll_table pt;
+};
+
+/* The eventfd was signalled: called with its wait queue lock held. */
+static int sint_wakeup(wait_queue_entry_t *wait, unsigned int mode, int sync, void *key)
+{
+	struct hv_sint_bind *b = container_of(wait, struct hv_sint_bind, wait);
+	u64 cnt;
+
+	if (key_to_poll(key) & EPOLLIN) {
+		eventfd_ctx_do_read(b->efd, &cnt);
+		hv_synic_signal(b->h, b->vp, b->sint, b->flag);
+	}
+	return 0;
+}
+
+static void sint_ptable(struct file *file, wait_queue_head_t *wqh, poll_table *pt)
+{
+	struct hv_sint_bind *b = container_of(pt, struct hv_sint_bind, pt);
+
+	b->wqh = wqh;
+	add_wait_queue(wqh, &b->wait);
+}
+
+/* After this no wakeup runs for @b. Any context. */
+static void sint_free(struct hv_sint_bind *b)
+{
+	u64 cnt;
+
+	eventfd_ctx_remove_wait_queue(b->efd, &b->wait, &cnt);
+	eventfd_ctx_put(b->efd);
+	kfree(b);
+}
+
+static struct hv_sint_bind *sint_find(struct hv_vm *h, const struct xenhv_hv_sint *k)
+{
+	struct hv_sint_bind *b;
+
+	list_for_each_entry(b, &h->sints, link)
+		if (b->vp == k->vp_index && b->sint == k->sint && b->flag == k->flag)
+			return b;
+	return NULL;
+}
+
+/* XENHV_HV_BIND_SINT. Process context. */
+int hv_bind_sint(struct hv_vm *h, const struct xenhv_hv_sint *k)
+{
+	struct hv_sint_bind *b;
+	unsigned long flags;
+	struct file *file;
+	__poll_t events;
+	int ret = 0;
+
+	if (k->flags & ~XENHV_SINT_FLAGS || k->reserved0 || k->reserved1 ||
+	    memchr_inv(k->reserved, 0, sizeof(k->reserved)) || k->sint >= HV_NR_SINTS ||
+	    k->flag >= HV_EVENT_FLAGS_COUNT || k->vp_index >= hv_nr_vps(h))
+		return -EINVAL;
+	if (k->flags & XENHV_SINT_UNBIND) {
+		if (k->fd != -1)
+			return -EINVAL;
+		mutex_lock(&h->ops_lock);
+		b = sint_find(h, k);
+		if (b)
+			list_del(&b->link);
+		mutex_unlock(&h->ops_lock);
+		if (!b)
+			return -ENOENT;
+		sint_free(b);
+		return 0;
+	}
+	b = kzalloc(sizeof(*b), GFP_KERNEL_ACCOUNT);
+	if (!b)
+		return -ENOMEM;
+	file = fget(k->fd);
+	if (!file) {
+		kfree(b);
+		return -EBADF;
+	}
+	b->efd = eventfd_ctx_fileget(file);
+	if (IS_ERR(b->efd)) {
+		ret = PTR_ERR(b->efd);
+		goto out_file;
+	}
+	b->h = h;
+	b->vp = k->vp_index;
+	b->sint = k->sint;
+	b->flag = k->flag;
+	init_waitqueue_func_entry(&b->wait, sint_wakeup);
+	init_poll_funcptr(&b->pt, sint_ptable);
+	mutex_lock(&h->ops_lock);
+	if (sint_find(h, k)) {
+		mutex_unlock(&h->ops_lock);
+		eventfd_ctx_put(b->efd);
+		ret = -EEXIST;
+		goto out_file;
+	}
+	list_add_tail(&b->link, &h->sints);
+	events = vfs_poll(file, &b->pt);
+	/* A signal from before the binding: consume it as a wakeup would. */
+	if ((events & EPOLLIN) && b->wqh) {
+		spin_lock_irqsave(&b->wqh->lock, flags);
+		sint_wakeup(&b->wait, 0, 0, poll_to_key(EPOLLIN));
+		spin_unlock_irqrestore(&b->wqh->lock, flags);
+	}
+	mutex_unlock(&h->ops_lock);
+	fput(file);
+	return 0;
+out_file:
+	fput(file);
+	kfree(b);
+	return ret;
+}
+
+/* Drop every binding (detach: under ops_lock; destruction: nothing runs). */
+void hv_sints_teardown(struct hv_vm *h)
+{
+	struct hv_sint_bind *b, *tmp;
+
+	list_for_each_entry_safe(b, tmp, &h->sints, link) {
+		list_del(&b->link);
+		sint_free(b);
+	}
 }
 
 static void idle_timer_expired(struct xenhv_timer *t)
@@ -438,6 +729,7 @@ void hv_wake_idle(struct hv_vm *h, u32 idx)
  */
 void hv_vcpu_teardown(struct hv_vcpu *hvc)
 {
+	struct hv_message *msgs[HV_NR_SINTS];
 	struct hv_vm *h = hvc->h;
 	struct xenhv_gpage sim, sief;
 	unsigned long flags;
@@ -453,6 +745,10 @@ void hv_vcpu_teardown(struct hv_vcpu *hvc)
 	}
 	for (i = 0; i < HV_NR_SINTS; i++)
 		hvc->sint[i] = HV_SYNIC_SINT_MASKED;
+	bitmap_zero(hvc->auto_eoi, 256);
+	hvc->has_auto_eoi = false;
+	memcpy(msgs, hvc->host_msg, sizeof(msgs));
+	memset(hvc->host_msg, 0, sizeof(hvc->host_msg));
 	sim = hvc->sim;
 	sief = hvc->sief;
 	hvc->sim = (struct xenhv_gpage){};
@@ -462,6 +758,8 @@ void hv_vcpu_teardown(struct hv_vcpu *hvc)
 	hvc->scontrol = 0;
 	hvc->vp_assist = 0;
 	raw_spin_unlock_irqrestore(&h->lock, flags);
+	for (i = 0; i < HV_NR_SINTS; i++)
+		kfree(msgs[i]);
 	xenhv_gpage_unpin(&sim);
 	xenhv_gpage_unpin(&sief);
 }

@@ -69,7 +69,8 @@ static int xen_attach(struct xenhv_vm *vm, const struct xenhv_attach *at)
 	u32 msr = c->hypercall_msr ? c->hypercall_msr : XEN_DEFAULT_MSR;
 	struct xen_vm *x = vm->xen.x;
 
-	if (c->reserved0 || memchr_inv(c->reserved, 0, sizeof(c->reserved)))
+	if (c->reserved0 || memchr_inv(c->reserved, 0, sizeof(c->reserved)) ||
+	    (c->features & ~XENHV_XEN_ALL))
 		return -EINVAL;
 	if (base != 0x40000000 && base != 0x40000100)
 		return -EINVAL;
@@ -97,6 +98,7 @@ static int xen_attach(struct xenhv_vm *vm, const struct xenhv_attach *at)
 		.version = c->version ? c->version : XEN_DEFAULT_VERSION,
 		.hypercall_msr = msr,
 		.cpuid_base = base,
+		.features = c->features ? c->features : XENHV_XEN_ALL,
 	};
 	return 0;
 }
@@ -164,9 +166,10 @@ static void xen_cpuid(struct xenhv_vm *vm, struct kvm_vcpu *vcpu, u32 leaf, u32 
 		break;
 	case 4:
 		/* Per-vCPU upcall vectors need the in-kernel LAPIC. */
-		if (!vcpu || xenhv_guest_has_lapic(vcpu))
+		if ((vm->xen.features & XENHV_XEN_UPCALL_VECTOR) &&
+		    (!vcpu || xenhv_guest_has_lapic(vcpu)))
 			r[0] |= XEN_HVM_CPUID_UPCALL_VECTOR;
-		if (vcpu) {
+		if (vcpu && (vm->xen.features & XENHV_XEN_VCPU_ID)) {
 			r[0] |= XEN_HVM_CPUID_VCPU_ID_PRESENT;
 			r[1] = vcpu->vcpu_idx;
 		}
@@ -293,11 +296,16 @@ static int copy_out(struct kvm_vcpu *vcpu, u64 gva, const void *data, unsigned i
 	return xenhv_gva_write(vcpu, gva, data, len) ? -XEN_EFAULT : 0;
 }
 
-/* The features the shim implements for an HVM guest. */
-static u32 xen_features(void)
+/* The features the shim implements for an HVM guest, as the VM's set offers them. */
+static u32 xen_features(struct xenhv_vm *vm)
 {
-	return BIT(XENFEAT_auto_translated_physmap) | BIT(XENFEAT_hvm_callback_vector) |
-	       BIT(XENFEAT_hvm_safe_pvclock);
+	u32 f = BIT(XENFEAT_auto_translated_physmap);
+
+	if (vm->xen.features & XENHV_XEN_CALLBACK_VECTOR)
+		f |= BIT(XENFEAT_hvm_callback_vector);
+	if (vm->xen.features & XENHV_XEN_SAFE_PVCLOCK)
+		f |= BIT(XENFEAT_hvm_safe_pvclock);
+	return f;
 }
 
 static long xen_version(struct kvm_vcpu *vcpu, struct xenhv_vm *vm, const struct xen_call *c)
@@ -341,7 +349,7 @@ static long xen_version(struct kvm_vcpu *vcpu, struct xenhv_vm *vm, const struct
 
 		if (xenhv_gva_read(vcpu, arg, &fi, sizeof(fi)))
 			return -XEN_EFAULT;
-		fi.submap = fi.submap_idx == 0 ? xen_features() : 0;
+		fi.submap = fi.submap_idx == 0 ? xen_features(vm) : 0;
 		return copy_out(vcpu, arg, &fi, sizeof(fi));
 	}
 	case XENVER_pagesize:
@@ -496,6 +504,9 @@ static long hvm_op(struct kvm_vcpu *vcpu, struct xenhv_vm *vm, struct xen_vm *x,
 		return hvm_param(vcpu, x, c->args[0] == HVMOP_set_param, c->args[1], no_user,
 				 handled);
 	case HVMOP_set_evtchn_upcall_vector:
+		/* A Xen without per-vCPU vectors does not know the call. */
+		if (!(vm->xen.features & XENHV_XEN_UPCALL_VECTOR))
+			return -XEN_ENOSYS;
 		return set_upcall_vector(vcpu, x, c->args[1]);
 	case HVMOP_flush_tlbs:
 		/* Every vCPU's TLB, as Hyper-V's all-processors flush. */

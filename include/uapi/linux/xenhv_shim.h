@@ -29,6 +29,9 @@
 #define XENHV_FEAT_NO_USER_EXIT		(1ULL << 4)	/* XENHV_ATTACH_NO_USER_EXIT */
 #define XENHV_FEAT_XEN_PORTS		(1ULL << 5)	/* XENHV_XEN_BIND/RAISE_PORT */
 #define XENHV_FEAT_HV_CONNS		(1ULL << 6)	/* XENHV_HV_BIND_CONN */
+#define XENHV_FEAT_ENLIGHTENMENTS	(1ULL << 7)	/* xen/hv config .features */
+#define XENHV_FEAT_HV_AUTO_EOI		(1ULL << 8)	/* SINTs with AutoEOI */
+#define XENHV_FEAT_HV_HOST_SINT		(1ULL << 9)	/* XENHV_HV_BIND_SINT, _POST_MESSAGE */
 
 /**
  * struct xenhv_version - XENHV_GET_VERSION
@@ -36,6 +39,8 @@
  * @flags: in: must be 0.
  * @abis: out: bit (1 << XENHV_ABI_*) for each ABI this build supports.
  * @features: out: XENHV_FEAT_* bits.
+ * @xen_features: out: the XENHV_XEN_* enlightenments this build knows.
+ * @hv_features: out: the XENHV_HV_* enlightenments this build knows.
  * @reserved: must be 0.
  */
 struct xenhv_version {
@@ -43,8 +48,40 @@ struct xenhv_version {
 	__u32 flags;
 	__u64 abis;
 	__u64 features;
-	__u64 reserved[5];
+	__u64 xen_features;
+	__u64 hv_features;
+	__u64 reserved[3];
 };
+
+/*
+ * Enlightenment sets: which features the guest sees, one bit each, in the
+ * attach configuration's @features. 0 selects every feature this build
+ * knows (XENHV_XEN_ALL, XENHV_HV_ALL); unknown bits are -EINVAL. A feature
+ * left out behaves as on the real hypervisor without it: its CPUID bits
+ * are clear, its MSRs #GP, its calls fail with the ABI's error.
+ */
+#define XENHV_XEN_CALLBACK_VECTOR	(1ULL << 0)	/* XENFEAT_hvm_callback_vector */
+#define XENHV_XEN_SAFE_PVCLOCK		(1ULL << 1)	/* XENFEAT_hvm_safe_pvclock */
+#define XENHV_XEN_UPCALL_VECTOR		(1ULL << 2)	/* HVMOP_set_evtchn_upcall_vector */
+#define XENHV_XEN_VCPU_ID		(1ULL << 3)	/* CPUID leaf 4 vCPU id */
+#define XENHV_XEN_ALL			((1ULL << 4) - 1)
+
+/* The Hyper-V bits carry QEMU's hv-* names; @deps: must be offered too. */
+#define XENHV_HV_RELAXED	(1ULL << 0)	/* relaxed timing recommended */
+#define XENHV_HV_VPINDEX	(1ULL << 1)	/* VP_INDEX */
+#define XENHV_HV_RUNTIME	(1ULL << 2)	/* VP_RUNTIME */
+#define XENHV_HV_CRASH		(1ULL << 3)	/* CRASH_P0..P4, CRASH_CTL */
+#define XENHV_HV_TIME		(1ULL << 4)	/* TIME_REF_COUNT, REFERENCE_TSC */
+#define XENHV_HV_SYNIC		(1ULL << 5)	/* SynIC MSRs, SignalEvent, PostMessage; deps VPINDEX */
+#define XENHV_HV_STIMER		(1ULL << 6)	/* STIMERn; deps SYNIC, TIME */
+#define XENHV_HV_STIMER_DIRECT	(1ULL << 7)	/* direct-mode stimers; deps STIMER */
+#define XENHV_HV_TLBFLUSH	(1ULL << 8)	/* flush hypercalls; deps VPINDEX */
+#define XENHV_HV_IPI		(1ULL << 9)	/* IPI hypercalls; deps VPINDEX */
+#define XENHV_HV_FREQUENCIES	(1ULL << 10)	/* TSC_FREQUENCY, APIC_FREQUENCY */
+#define XENHV_HV_RESET		(1ULL << 11)	/* RESET */
+#define XENHV_HV_SPINLOCKS	(1ULL << 12)	/* HvCallNotifyLongSpinWait */
+#define XENHV_HV_IDLE		(1ULL << 13)	/* GUEST_IDLE (no QEMU name) */
+#define XENHV_HV_ALL		((1ULL << 14) - 1)
 
 /* Xen configuration (xenhv_attach.xen). Zero fields take the defaults. */
 struct xenhv_xen_config {
@@ -52,14 +89,16 @@ struct xenhv_xen_config {
 	__u32 hypercall_msr;	/* MSR that writes the hypercall page; 0: 0x40000000 */
 	__u32 cpuid_base;	/* 0x40000000 or 0x40000100; 0: 0x40000000 */
 	__u32 reserved0;
-	__u64 reserved[6];
+	__u64 features;		/* XENHV_XEN_*; 0: XENHV_XEN_ALL */
+	__u64 reserved[5];
 };
 
 /* Hyper-V configuration (xenhv_attach.hv). Zero fields take the defaults. */
 struct xenhv_hv_config {
 	__u32 vendor_id[3];	/* CPUID 0x40000000 EBX..EDX; 0: "Microsoft Hv" */
 	__u32 reserved0;
-	__u64 reserved[6];
+	__u64 features;		/* XENHV_HV_*; 0: XENHV_HV_ALL */
+	__u64 reserved[5];
 };
 
 /* xenhv_attach.flags */
@@ -280,6 +319,69 @@ struct xenhv_hv_conn {
 	__u64 reserved[3];
 };
 
+/* xenhv_hv_sint.flags */
+#define XENHV_SINT_UNBIND	(1U << 0)	/* remove the binding of (vp, sint, flag) */
+#define XENHV_SINT_FLAGS	XENHV_SINT_UNBIND
+
+/**
+ * struct xenhv_hv_sint - XENHV_HV_BIND_SINT
+ * @vm_fd: a KVM VM attached with XENHV_ABI_HYPERV.
+ * @flags: 0 binds @fd; XENHV_SINT_UNBIND removes the binding.
+ * @vp_index: the target vCPU's VP index.
+ * @fd: an eventfd (bind), else -1. Each signal sets event flag @flag of
+ *	@sint in the vCPU's SIEF page and, when the flag was clear, raises
+ *	the SINT. Binding a bound (@vp_index, @sint, @flag) fails with
+ *	-EEXIST, unbinding an unbound one with -ENOENT.
+ * @sint: the SINT (0 .. 15).
+ * @reserved0: must be 0.
+ * @flag: the SIEF event flag (0 .. 2047).
+ * @reserved: must be 0.
+ */
+struct xenhv_hv_sint {
+	__s32 vm_fd;
+	__u32 flags;
+	__u32 vp_index;
+	__s32 fd;
+	__u8 sint;
+	__u8 reserved0;
+	__u16 flag;
+	__u32 reserved1;
+	__u64 reserved[2];
+};
+
+/* xenhv_hv_message.flags, out */
+#define XENHV_MSG_QUEUED	(1U << 0)	/* the slot was busy: sent at the guest's EOM */
+#define XENHV_MSG_PAYLOAD_MAX	240		/* HV_MESSAGE_PAYLOAD_BYTE_COUNT */
+
+/**
+ * struct xenhv_hv_message - XENHV_HV_POST_MESSAGE: the host side of
+ *	HvPostMessage, a message into a SINT's slot of a vCPU's SIM page.
+ * @vm_fd: a KVM VM attached with XENHV_ABI_HYPERV.
+ * @flags: in: must be 0; out: XENHV_MSG_QUEUED when the slot was busy: the
+ *	message waits (msg_pending asks the guest for an EOM) and is written
+ *	at the guest's EOM. A second message for a slot whose message waits
+ *	fails with -EBUSY. The SynIC and SIM page disabled or the SINT masked:
+ *	-ENXIO.
+ * @vp_index: the target vCPU's VP index.
+ * @sint: the SINT (0 .. 15).
+ * @reserved0: must be 0.
+ * @message_type: the hv_message_type, not HVMSG_NONE (0).
+ * @payload_size: bytes of @payload (0 .. XENHV_MSG_PAYLOAD_MAX).
+ * @reserved: must be 0.
+ * @payload: the message payload.
+ */
+struct xenhv_hv_message {
+	__s32 vm_fd;
+	__u32 flags;
+	__u32 vp_index;
+	__u8 sint;
+	__u8 reserved0[3];
+	__u32 message_type;
+	__u32 payload_size;
+	__u64 reserved[2];
+	__u8 payload[XENHV_MSG_PAYLOAD_MAX];
+};
+
 #define XENHV_GET_VERSION	_IOWR(XENHV_IOCTL_TYPE, 0x00, struct xenhv_version)
 #define XENHV_ATTACH_VM		_IOWR(XENHV_IOCTL_TYPE, 0x01, struct xenhv_attach)
 #define XENHV_DETACH_VM		_IOW(XENHV_IOCTL_TYPE, 0x02, struct xenhv_detach)
@@ -289,5 +391,7 @@ struct xenhv_hv_conn {
 #define XENHV_XEN_BIND_PORT	_IOW(XENHV_IOCTL_TYPE, 0x10, struct xenhv_xen_port)
 #define XENHV_XEN_RAISE_PORT	_IOW(XENHV_IOCTL_TYPE, 0x11, struct xenhv_xen_raise)
 #define XENHV_HV_BIND_CONN	_IOW(XENHV_IOCTL_TYPE, 0x20, struct xenhv_hv_conn)
+#define XENHV_HV_BIND_SINT	_IOW(XENHV_IOCTL_TYPE, 0x21, struct xenhv_hv_sint)
+#define XENHV_HV_POST_MESSAGE	_IOWR(XENHV_IOCTL_TYPE, 0x22, struct xenhv_hv_message)
 
 #endif /* _UAPI_LINUX_XENHV_SHIM_H */

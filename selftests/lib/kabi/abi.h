@@ -38,5 +38,7 @@ typedef uint64_t aligned_u64 __attribute__((aligned(8)));
 #include <xen/interface/memory.h>
 #include <xen/interface/hvm/hvm_op.h>
 #include <xen/interface/hvm/params.h>
+#include <xen/interface/features.h>
+#include <asm/xen/cpuid.h>
 
 #endif
