@@ -8,7 +8,7 @@ top=$(cd "$(dirname "$(readlink -f "$0")")/../.." && pwd)
 X=$top/tools/xenhv/xenhv
 n=0 fail=0
 echo "TAP version 13"
-echo "1..9"
+echo "1..13"
 
 check() {	# check NAME WANT-EXIT PATTERN CMD...
 	local name=$1 want=$2 pat=$3 out rc
@@ -26,7 +26,7 @@ check() {	# check NAME WANT-EXIT PATTERN CMD...
 }
 
 if [ ! -x "$X" ] || [ ! -e /dev/xenhv_shim ] || [ ! -w /dev/kvm ]; then
-	for i in $(seq 9); do echo "ok $i # SKIP needs tools/xenhv, the module and /dev/kvm"; done
+	for i in $(seq 13); do echo "ok $i # SKIP needs tools/xenhv, the module and /dev/kvm"; done
 	exit 4
 fi
 
@@ -39,12 +39,19 @@ for i in $(seq 200); do
 done
 
 check version 0 '^api 1, abis: xen hyperv' "$X" version
+check version_names 0 '^hv: relaxed vpindex .*stimer-direct .*idle$' "$X" version
 check attach_paused_qemu 0 "attached VM of process $qpid as xen" \
 	"$X" attach --pid "$qpid" --abi xen --cpuid --xen-version 4.13
 check status_lists_it 0 "^[0-9]+ +xen +$qpid +yes" "$X" status
 check second_attach_refused 1 'already attached' "$X" attach --pid "$qpid" --abi hyperv
 check detach_and_reattach 0 "attached VM of process $qpid as hyperv" \
 	sh -c "'$X' detach --pid $qpid && '$X' attach --pid $qpid --abi hyperv"
+check hv_set_refused 1 'refused the --hv set' sh -c \
+	"'$X' detach --pid $qpid && '$X' attach --pid $qpid --abi hyperv --hv synic"
+check hv_set_by_name 0 "attached VM of process $qpid as hyperv" \
+	"$X" attach --pid "$qpid" --abi hyperv --hv all,-stimer-direct
+check hv_unknown_name 1 "unknown feature 'hv-foo'" "$X" attach --pid "$qpid" --abi hyperv \
+	--hv relaxed,hv-foo
 kill "$qpid"
 wait "$qpid" 2>/dev/null
 check vm_gone_with_process 0 'no VM attached' "$X" status

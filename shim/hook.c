@@ -120,6 +120,7 @@ static void hook_apic_ack(struct kvm_vcpu *vcpu, int vector)
 	if (vm && abi->auto_eoi && abi->auto_eoi(vcpu, vm, vector))
 		kvm_lapic_set_eoi(vcpu);
 }
+
 #define HOOK_ACK	REDIRECT(kvm_apic_ack_interrupt, hook_apic_ack)
 #else
 /*
@@ -140,6 +141,7 @@ static int hook_get_interrupt(struct kvm_vcpu *vcpu)
 		kvm_lapic_set_eoi(vcpu);
 	return vector;
 }
+
 #define HOOK_ACK	REDIRECT(kvm_cpu_get_interrupt, hook_get_interrupt)
 #endif
 

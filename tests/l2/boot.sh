@@ -7,10 +7,12 @@
 # it found and used that ABI, reached userspace and powered off.
 # Runs inside the test guest; prints TAP and "# xenhv-tally: ...".
 #
-# Usage: tests/l2/boot.sh xen|hyperv|native|kvm-hyperv
-#   native: not attached, stock KVM; kvm-hyperv: not attached, Hyper-V as
-#   KVM itself presents it (QEMU's hv-* enlightenments), the control for
-#   the hyperv boot.
+# Usage: tests/l2/boot.sh xen|hyperv|hyperv-lapic|native|kvm-hyperv
+#   hyperv-lapic: Hyper-V with direct-mode synthetic timers withheld
+#   (xenhv attach --hv all,-stimer-direct), so the guest's clock events
+#   come from its LAPIC timer; native: not attached, stock KVM;
+#   kvm-hyperv: not attached, Hyper-V as KVM itself presents it (QEMU's
+#   hv-* enlightenments), the control for the hyperv boot.
 #
 # The test machine's CPU is emulated (TCG), and its emulation of nested
 # SVM does not always honour a nested guest's TLB flushes: unattached
@@ -27,8 +29,8 @@ log=$dir/l2-$abi-on-$(uname -r).log
 X=$top/tools/xenhv/xenhv
 kernel=$top/.cache/kernels/6.1/vmlinuz
 case $abi in
-xen|hyperv|native|kvm-hyperv) ;;
-*) echo "usage: $0 xen|hyperv|native|kvm-hyperv" >&2; exit 2 ;;
+xen|hyperv|hyperv-lapic|native|kvm-hyperv) ;;
+*) echo "usage: $0 xen|hyperv|hyperv-lapic|native|kvm-hyperv" >&2; exit 2 ;;
 esac
 # A plain CPU model: with "-cpu host" the nested guest also gets the
 # emulated CPU's XSAVE layout, which its kernel warns about.
@@ -93,7 +95,12 @@ boot_once() {
 		sleep 0.1
 	done
 	[ -n "$vmm" ] || vmm=$qpid
-	case $abi in native|kvm-hyperv) ;; *) "$X" attach --pid "$vmm" --abi "$abi" --cpuid --no-user-exits ;; esac
+	case $abi in
+	native|kvm-hyperv) ;;
+	hyperv-lapic) "$X" attach --pid "$vmm" --abi hyperv --hv all,-stimer-direct --cpuid \
+			--no-user-exits ;;
+	*) "$X" attach --pid "$vmm" --abi "$abi" --cpuid --no-user-exits ;;
+	esac
 	echo cont > "$tmp/mon.in"
 	# The shim's counters go with the VM: keep the last snapshot taken
 	# while it ran (every 2 s, or every L2_TRACE seconds, printed). A guest
@@ -194,6 +201,17 @@ if [ "$abi" = xen ]; then
 	check xen_timer_cpu1 'installing Xen timer for CPU 1'
 	check evtchn_ipis_to_cpu0 'L2-IRQ: +[0-9]+: +[1-9][0-9]* +[0-9]+ +xen-percpu +-ipi +resched0'
 	check evtchn_ipis_to_cpu1 'L2-IRQ: +[0-9]+: +[0-9]+ +[1-9][0-9]* +xen-percpu +-ipi +resched1'
+	check userspace 'L2: userspace reached.*2 CPUs'
+elif [ "$abi" = hyperv-lapic ]; then
+	# The same as hyperv, but the clock events are the LAPIC timer's.
+	echo "1..9"
+	check detects_hyperv 'Hypervisor detected: Microsoft Hyper-V'
+	check tsc_page_clocksource 'L2-CLOCKSOURCE: hyperv_clocksource_tsc_page'
+	check lapic_clockevent 'L2-CLOCKEVENT: lapic'
+	check remote_tlb_flush 'Using hypercall for remote TLB flush'
+	check ipi_hypercalls 'Using IPI hypercalls'
+	check pv_spinlocks 'PV spinlocks enabled'
+	check lapic_timer_irqs_both_cpus 'L2-IRQ: LOC: +[1-9][0-9]* +[1-9][0-9]* '
 	check userspace 'L2: userspace reached.*2 CPUs'
 elif [ "$abi" = native ]; then
 	echo "1..2"

@@ -6,6 +6,7 @@
  *   xenhv version
  *   xenhv attach --pid PID --abi xen|hyperv [--cpuid] [--no-user-exits] [--fd N]
  *                [--xen-version MAJOR.MINOR] [--xen-msr MSR] [--xen-cpuid-base BASE]
+ *                [--xen-features LIST] [--hv LIST]
  *   xenhv detach --pid PID [--fd N]
  *   xenhv status [--ops]
  *
@@ -59,6 +60,7 @@ static void usage(void)
 		"usage: xenhv version\n"
 		"       xenhv attach --pid PID --abi xen|hyperv [--cpuid] [--no-user-exits] [--fd N]\n"
 		"                    [--xen-version MAJOR.MINOR] [--xen-msr MSR] [--xen-cpuid-base BASE]\n"
+		"                    [--xen-features LIST] [--hv LIST]\n"
 		"       xenhv detach --pid PID [--fd N]\n"
 		"       xenhv status [--ops]\n");
 	exit(2);
@@ -169,6 +171,50 @@ static unsigned long parse_num(const char *s, const char *what)
 	return v;
 }
 
+/* Enlightenments by name: QEMU's hv-* names without the prefix. */
+struct feature_name {
+	const char *name;
+	unsigned long long bit;
+};
+
+static const struct feature_name hv_names[] = {
+	{ "relaxed", XENHV_HV_RELAXED },
+	{ "vpindex", XENHV_HV_VPINDEX },
+	{ "runtime", XENHV_HV_RUNTIME },
+	{ "crash", XENHV_HV_CRASH },
+	{ "time", XENHV_HV_TIME },
+	{ "synic", XENHV_HV_SYNIC },
+	{ "stimer", XENHV_HV_STIMER },
+	{ "stimer-direct", XENHV_HV_STIMER_DIRECT },
+	{ "tlbflush", XENHV_HV_TLBFLUSH },
+	{ "ipi", XENHV_HV_IPI },
+	{ "frequencies", XENHV_HV_FREQUENCIES },
+	{ "reset", XENHV_HV_RESET },
+	{ "spinlocks", XENHV_HV_SPINLOCKS },
+	{ "idle", XENHV_HV_IDLE },
+	{ NULL, 0 },
+};
+
+static const struct feature_name xen_names[] = {
+	{ "callback-vector", XENHV_XEN_CALLBACK_VECTOR },
+	{ "safe-pvclock", XENHV_XEN_SAFE_PVCLOCK },
+	{ "upcall-vector", XENHV_XEN_UPCALL_VECTOR },
+	{ "vcpu-id", XENHV_XEN_VCPU_ID },
+	{ NULL, 0 },
+};
+
+static void print_names(const char *what, unsigned long long set,
+			const struct feature_name *names)
+{
+	const struct feature_name *f;
+
+	printf("%s", what);
+	for (f = names; f->name; f++)
+		if (set & f->bit)
+			printf(" %s", f->name);
+	printf("\n");
+}
+
 static int cmd_version(void)
 {
 	struct xenhv_version v = {};
@@ -180,7 +226,48 @@ static int cmd_version(void)
 	       v.abis & (1 << XENHV_ABI_XEN) ? " xen" : "",
 	       v.abis & (1 << XENHV_ABI_HYPERV) ? " hyperv" : "",
 	       (unsigned long long)v.features);
+	print_names("xen-features:", v.xen_features, xen_names);
+	print_names("hv:", v.hv_features, hv_names);
 	return 0;
+}
+
+/*
+ * A comma-separated list of names; "all" adds every feature, "-NAME"
+ * removes one (so "all,-stimer-direct" is everything but direct timers).
+ */
+static unsigned long long parse_features(const char *list, const struct feature_name *names,
+					 unsigned long long all, const char *opt)
+{
+	unsigned long long set = 0, bit;
+	char *copy = strdup(list), *tok, *save = NULL;
+	const struct feature_name *f;
+	int neg;
+
+	if (!copy)
+		die("out of memory");
+	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		neg = tok[0] == '-';
+		tok += neg;
+		if (!strcmp(tok, "all")) {
+			bit = all;
+		} else {
+			for (f = names; f->name && strcmp(f->name, tok); f++)
+				;
+			if (!f->name) {
+				fprintf(stderr, "%s: %s: unknown feature '%s'; known:", prog, opt, tok);
+				for (f = names; f->name; f++)
+					fprintf(stderr, " %s", f->name);
+				fputs(" all\n", stderr);
+				exit(1);
+			}
+			bit = f->bit;
+		}
+		set = neg ? set & ~bit : set | bit;
+	}
+	free(copy);
+	if (!set)
+		die("%s: the list leaves no feature", opt);
+	return set;
 }
 
 static int cmd_attach_detach(int argc, char **argv, int attach)
@@ -194,8 +281,11 @@ static int cmd_attach_detach(int argc, char **argv, int attach)
 		{ "xen-version", required_argument, NULL, 'V' },
 		{ "xen-msr", required_argument, NULL, 'M' },
 		{ "xen-cpuid-base", required_argument, NULL, 'B' },
+		{ "xen-features", required_argument, NULL, 'X' },
+		{ "hv", required_argument, NULL, 'H' },
 		{ NULL, 0, NULL, 0 },
 	};
+	unsigned long long xen_features = 0, hv_features = 0;
 	struct xenhv_attach at = {};
 	pid_t pid = 0;
 	int opt, want = -1, dev, vmfd, maj, min;
@@ -234,14 +324,28 @@ static int cmd_attach_detach(int argc, char **argv, int attach)
 		case 'B':
 			at.xen.cpuid_base = parse_num(optarg, "CPUID base");
 			break;
+		case 'X':
+			xen_features = parse_features(optarg, xen_names, XENHV_XEN_ALL,
+						      "--xen-features");
+			break;
+		case 'H':
+			hv_features = parse_features(optarg, hv_names, XENHV_HV_ALL, "--hv");
+			break;
 		default:
 			usage();
 		}
 	}
 	if (!pid || optind != argc || (attach && !at.abi))
 		usage();
-	if (at.abi != XENHV_ABI_XEN && (at.xen.version || at.xen.hypercall_msr || at.xen.cpuid_base))
+	if (at.abi != XENHV_ABI_XEN && (at.xen.version || at.xen.hypercall_msr ||
+					at.xen.cpuid_base || xen_features))
 		die("--xen-* options need --abi xen");
+	if (hv_features && at.abi != XENHV_ABI_HYPERV)
+		die("--hv needs --abi hyperv");
+	if (at.abi == XENHV_ABI_XEN)
+		at.xen.features = xen_features;
+	else
+		at.hv.features = hv_features;
 	dev = open_dev();
 	vmfd = grab_vm_fd(pid, want);
 	if (attach) {
@@ -251,6 +355,10 @@ static int cmd_attach_detach(int argc, char **argv, int attach)
 				die("the VM of process %d is already attached", pid);
 			if (errno == EEXIST)
 				die("the VM of process %d uses KVM's own Xen or Hyper-V emulation", pid);
+			if (errno == EINVAL && hv_features)
+				die("attach: the module refused the --hv set (each of synic, tlbflush "
+				    "and ipi needs vpindex; stimer needs synic and time; "
+				    "stimer-direct needs stimer)");
 			die("attach: %s", strerror(errno));
 		}
 		printf("attached VM of process %d as %s (id %llu)\n", pid, abi_name(at.abi),

@@ -72,7 +72,7 @@ struct xenhv_version {
 #define XENHV_HV_RUNTIME	(1ULL << 2)	/* VP_RUNTIME */
 #define XENHV_HV_CRASH		(1ULL << 3)	/* CRASH_P0..P4, CRASH_CTL */
 #define XENHV_HV_TIME		(1ULL << 4)	/* TIME_REF_COUNT, REFERENCE_TSC */
-#define XENHV_HV_SYNIC		(1ULL << 5)	/* SynIC MSRs, SignalEvent, PostMessage; deps VPINDEX */
+#define XENHV_HV_SYNIC		(1ULL << 5)	/* SynIC, SignalEvent, PostMessage; deps VPINDEX */
 #define XENHV_HV_STIMER		(1ULL << 6)	/* STIMERn; deps SYNIC, TIME */
 #define XENHV_HV_STIMER_DIRECT	(1ULL << 7)	/* direct-mode stimers; deps STIMER */
 #define XENHV_HV_TLBFLUSH	(1ULL << 8)	/* flush hypercalls; deps VPINDEX */
