@@ -7,7 +7,11 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <time.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -246,6 +250,105 @@ XTEST(list_capacity)
 	TEST_ASSERT_EQ(dev_ioctl(XENHV_LIST_VMS, &l), -EINVAL);
 	vm_destroy(a);
 	vm_destroy(b);
+}
+
+/* A bare KVM VM (no memory, no vCPU) attached as Hyper-V; returns its fd. */
+static int bare_vm_attached(int kvm)
+{
+	struct xenhv_attach at = { .abi = XENHV_ABI_HYPERV };
+	int fd = ioctl(kvm, KVM_CREATE_VM, 0);
+
+	TEST_ASSERT(fd >= 0, "KVM_CREATE_VM: %s", strerror(errno));
+	at.vm_fd = fd;
+	TEST_ASSERT_EQ(dev_ioctl(XENHV_ATTACH_VM, &at), 0);
+	return fd;
+}
+
+/*
+ * More VMs than one XENHV_LIST_VMS writes (4096): the count is right and
+ * only what fits is written, however large the caller's buffer.
+ */
+XTEST_TIMEOUT(list_more_vms_than_written, 300)
+{
+	enum { N = 4100 };
+	struct rlimit rl = { N + 64, N + 64 };
+	struct xenhv_vm_info *info = calloc(N + 100, sizeof(*info));
+	struct xenhv_list l = { .nr = N + 100, .vms = (uint64_t)info };
+	int kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC), *fds = calloc(N, sizeof(int));
+	int i;
+
+	TEST_ASSERT(info && fds && kvm >= 0, "setup");
+	TEST_ASSERT(!setrlimit(RLIMIT_NOFILE, &rl), "RLIMIT_NOFILE: %s", strerror(errno));
+	for (i = 0; i < N; i++)
+		fds[i] = bare_vm_attached(kvm);
+	memset(info, 0x5a, (N + 100) * sizeof(*info));
+	TEST_ASSERT_EQ(dev_ioctl(XENHV_LIST_VMS, &l), 0);
+	TEST_ASSERT(l.nr >= N, "nr %u", l.nr);
+	for (i = 0; i < 4096; i++)
+		TEST_ASSERT(info[i].vm_id && info[i].abi == XENHV_ABI_HYPERV, "entry %d", i);
+	/* Past what one call writes, the buffer is untouched. */
+	TEST_ASSERT_EQ(info[4096].vm_id, 0x5a5a5a5a5a5a5a5aull);
+	for (i = 0; i < N; i++)
+		close(fds[i]);
+	close(kvm);
+	free(fds);
+	free(info);
+}
+
+/*
+ * VMs destroyed while the control plane walks the table (list, stats by
+ * id): the walks must not touch a record that destruction freed (a sanitizer
+ * kernel reports it; here the calls must keep returning sane answers).
+ */
+static volatile int race_stop;
+
+static void *race_creator(void *arg)
+{
+	int kvm = *(int *)arg;
+
+	while (!race_stop)
+		close(bare_vm_attached(kvm));
+	return NULL;
+}
+
+XTEST_TIMEOUT(list_and_stats_race_vm_destruction, 60)
+{
+	int kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC), dev = xenhv_open();
+	struct xenhv_vm_info info[64];
+	struct xenhv_vm_stats *st = calloc(1, sizeof(*st));
+	struct timespec t0, t;
+	pthread_t thr[2];
+	unsigned long calls = 0;
+	unsigned int i;
+
+	TEST_ASSERT(kvm >= 0 && st, "setup");
+	race_stop = 0;
+	for (i = 0; i < 2; i++)
+		pthread_create(&thr[i], NULL, race_creator, &kvm);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	do {
+		struct xenhv_list l = { .nr = 64, .vms = (uint64_t)info };
+
+		TEST_ASSERT(!ioctl(dev, XENHV_LIST_VMS, &l), "list: %s", strerror(errno));
+		for (i = 0; i < l.nr && i < 64; i++) {
+			memset(st, 0, sizeof(*st));
+			st->flags = XENHV_STATS_BY_ID;
+			st->vm_id = info[i].vm_id;
+			if (ioctl(dev, XENHV_GET_VM_STATS, st))
+				TEST_ASSERT(errno == ENOENT, "stats: %s", strerror(errno));
+			else
+				TEST_ASSERT_EQ(st->vm_id, info[i].vm_id);
+			calls++;
+		}
+		clock_gettime(CLOCK_MONOTONIC, &t);
+	} while (t.tv_sec - t0.tv_sec < 3);
+	race_stop = 1;
+	for (i = 0; i < 2; i++)
+		pthread_join(thr[i], NULL);
+	xtest_log("%lu stats calls against destruction", calls);
+	close(dev);
+	close(kvm);
+	free(st);
 }
 
 XTEST(stats_reject_bad_fields)

@@ -525,6 +525,37 @@ static void guest_stimer_direct(void)
 	GUEST_DONE();
 }
 
+/*
+ * Counts whose period in nanoseconds does not fit 64 bits: the timer never
+ * expires (before, 100 * count wrapped to a few nanoseconds, an interrupt
+ * storm in hard interrupt context).
+ */
+static void guest_stimer_huge(void)
+{
+	uint64_t cfg = HG_STIMER_ENABLE | HG_STIMER_PERIODIC | HG_STIMER_DIRECT |
+		       HG_STIMER_VECTOR(VEC_DIRECT);
+
+	hg_irq_setup(VEC_DIRECT, VEC_DIRECT);
+	guest_wrmsr(HV_X64_MSR_STIMER0_CONFIG, cfg);
+	guest_wrmsr(HV_X64_MSR_STIMER0_COUNT, 0x028f5c28f5c28f5dull);	/* * 100 = 2^64 + 4 */
+	guest_wrmsr(HV_X64_MSR_STIMER1_CONFIG, cfg);
+	guest_wrmsr(HV_X64_MSR_STIMER1_COUNT, ~0ull);
+	/* One-shot at the end of time. */
+	guest_wrmsr(HV_X64_MSR_STIMER2_CONFIG, cfg & ~HG_STIMER_PERIODIC);
+	guest_wrmsr(HV_X64_MSR_STIMER2_COUNT, ~0ull);
+	hg_delay_sti(20 * MS);
+	GUEST_ASSERT_EQ(hg_irqs[0][VEC_DIRECT], 0);
+	GUEST_DONE();
+}
+
+XTEST_TIMEOUT(stimer_huge_counts_never_expire, 30)
+{
+	struct vm *vm = hv_vm(1, guest_stimer_huge, true, 0);
+
+	vcpu_run_to_done(vm->vcpus[0]);
+	vm_destroy(vm);
+}
+
 XTEST_TIMEOUT(stimer_direct_mode, 60)
 {
 	struct vm *vm = hv_vm(1, guest_stimer_direct, true, 0);

@@ -460,6 +460,176 @@ XTEST(vmm_served_port_with_eventfds)
 	vm_destroy(vm);
 }
 
+/*
+ * One eventfd as port A's send fd and port B's raise fd (a VMM looping a
+ * backend back, or two VMs wired to each other): the guest's send on A
+ * raises B. The send must not signal under the port lock that the raise
+ * takes from the eventfd's wakeup.
+ */
+static void guest_send_raises(uint64_t vcpu)
+{
+	struct evtchn_alloc_unbound a = { .dom = DOMID_SELF, .remote_dom = 0 };
+	struct evtchn_alloc_unbound b = { .dom = DOMID_SELF, .remote_dom = 0 };
+	struct evtchn_send send;
+
+	xg_setup_shinfo();
+	guest_prepare(vcpu);
+	wait_upcalls(vcpu, 1);
+	GUEST_ASSERT_EQ(xg_evtchn(EVTCHNOP_alloc_unbound, &a), 0);
+	GUEST_ASSERT_EQ(xg_evtchn(EVTCHNOP_alloc_unbound, &b), 0);
+	GUEST_SYNC(a.port | (uint64_t)b.port << 32);
+	send.port = a.port;
+	GUEST_ASSERT_EQ(xg_evtchn(EVTCHNOP_send, &send), 0);
+	wait_upcalls(vcpu, 2);
+	GUEST_DONE();
+}
+
+XTEST_TIMEOUT(send_eventfd_that_raises_another_port, 60)
+{
+	struct vm *vm = xen_vm(1, guest_send_raises);
+	int dev = xenhv_open(), efd = eventfd(0, 0);
+	struct xenhv_xen_port b = { .vm_fd = vm->fd, .send_fd = -1, .raise_fd = -1 };
+	struct ucall uc;
+
+	TEST_ASSERT_EQ(vcpu_run_ucall(vm->vcpus[0], &uc), UCALL_SYNC);
+	b.port = (uint32_t)uc.args[0];
+	b.flags = XENHV_PORT_SEND_EVENTFD;
+	b.send_fd = efd;
+	TEST_ASSERT(!ioctl(dev, XENHV_XEN_BIND_PORT, &b), "bind send: %s", strerror(errno));
+	b.port = uc.args[0] >> 32;
+	b.flags = XENHV_PORT_RAISE_EVENTFD;
+	b.send_fd = -1;
+	b.raise_fd = efd;
+	TEST_ASSERT(!ioctl(dev, XENHV_XEN_BIND_PORT, &b), "bind raise: %s", strerror(errno));
+	vcpu_run_to_done(vm->vcpus[0]);
+	close(efd);
+	close(dev);
+	vm_destroy(vm);
+}
+
+/*
+ * Periodic timers at Xen's bounds: a period of STIME_DELTA_MAX is taken
+ * and never expires (it must not wrap into the past and re-expire in hard
+ * interrupt context forever); one more is refused.
+ */
+static void guest_huge_period(uint64_t vcpu)
+{
+	struct evtchn_bind_virq bv = { .virq = VIRQ_TIMER, .vcpu = vcpu };
+	struct vcpu_set_periodic_timer pt = { .period_ns = ~0ull >> 1 };
+	uint64_t end;
+
+	xg_setup_shinfo();
+	guest_prepare(vcpu);
+	wait_upcalls(vcpu, 1);
+	GUEST_ASSERT_EQ(xg_evtchn(EVTCHNOP_bind_virq, &bv), 0);
+	GUEST_ASSERT_EQ(xg_call(__HYPERVISOR_vcpu_op, VCPUOP_set_periodic_timer, vcpu,
+				(uint64_t)&pt), 0);
+	end = xg_now(xg_vinfo(vcpu)) + 20000000ull;
+	__asm__ volatile("sti");
+	while (xg_now(xg_vinfo(vcpu)) < end)
+		__asm__ volatile("pause");
+	__asm__ volatile("cli");
+	GUEST_ASSERT_EQ(upcalls[vcpu], 1);
+	pt.period_ns = 1ull << 63;
+	GUEST_ASSERT_EQ(xg_call(__HYPERVISOR_vcpu_op, VCPUOP_set_periodic_timer, vcpu,
+				(uint64_t)&pt), -22);
+	pt.period_ns = ~0ull;
+	GUEST_ASSERT_EQ(xg_call(__HYPERVISOR_vcpu_op, VCPUOP_set_periodic_timer, vcpu,
+				(uint64_t)&pt), -22);
+	GUEST_DONE();
+}
+
+XTEST_TIMEOUT(periodic_timer_bounds, 60)
+{
+	struct vm *vm = xen_vm(1, guest_huge_period);
+
+	vcpu_run_to_done(vm->vcpus[0]);
+	vm_destroy(vm);
+}
+
+/*
+ * Detach releases what the guest registered: after a detach and a new
+ * attachment the guest registers shared_info and vcpu_info again, as a
+ * rebooted guest would, and no timer of the old attachment fires.
+ */
+static void guest_reattached(uint64_t vcpu)
+{
+	struct evtchn_bind_virq bv = { .virq = VIRQ_TIMER, .vcpu = vcpu };
+	struct vcpu_set_periodic_timer pt = { .period_ns = 1000000 };
+	uint64_t n, end;
+
+	xg_setup_shinfo();
+	guest_prepare(vcpu);
+	GUEST_ASSERT_EQ(xg_evtchn(EVTCHNOP_bind_virq, &bv), 0);
+	GUEST_ASSERT_EQ(xg_call(__HYPERVISOR_vcpu_op, VCPUOP_set_periodic_timer, vcpu,
+				(uint64_t)&pt), 0);
+	wait_upcalls(vcpu, 3);
+	GUEST_SYNC(1);			/* detached and attached again */
+	xg_setup_shinfo();
+	xg_setup_vcpu(vcpu);
+	/* A registration marks everything pending (as Xen does): one upcall. */
+	end = xg_now(xg_vinfo(vcpu)) + 5000000ull;
+	__asm__ volatile("sti");
+	while (xg_now(xg_vinfo(vcpu)) < end)
+		__asm__ volatile("pause");
+	n = READ_ONCE(upcalls[vcpu]);
+	end = xg_now(xg_vinfo(vcpu)) + 20000000ull;
+	while (xg_now(xg_vinfo(vcpu)) < end)
+		__asm__ volatile("pause");
+	__asm__ volatile("cli");
+	GUEST_ASSERT_EQ(READ_ONCE(upcalls[vcpu]), n);
+	/* The port numbering starts anew: VIRQ_TIMER binds again. */
+	GUEST_ASSERT_EQ(xg_evtchn(EVTCHNOP_bind_virq, &bv), 0);
+	GUEST_DONE();
+}
+
+XTEST_TIMEOUT(detach_releases_registrations, 60)
+{
+	struct vm *vm = xen_vm(1, guest_reattached);
+	struct ucall uc;
+
+	TEST_ASSERT_EQ(vcpu_run_ucall(vm->vcpus[0], &uc), UCALL_SYNC);
+	TEST_ASSERT_EQ(xenhv_detach(vm), 0);
+	xenhv_attach_ok(vm, XENHV_ABI_XEN, XENHV_ATTACH_CPUID);
+	vcpu_run_to_done(vm->vcpus[0]);
+	vm_destroy(vm);
+}
+
+/*
+ * Both vCPUs program vCPU 0's periodic timer over and over while it fires:
+ * a start must never meet the timer's own expiry half-way (a WARN in the
+ * hrtimer code, a fatal one under the test kernel's panic_on_warn).
+ */
+static void guest_periodic_race(uint64_t vcpu)
+{
+	struct vcpu_set_periodic_timer pt = { .period_ns = 1000000 };
+	uint64_t end;
+	int i;
+
+	xg_setup_shinfo();
+	guest_prepare(vcpu);
+	for (i = 0; i < 300; i++) {
+		GUEST_ASSERT_EQ(xg_call(__HYPERVISOR_vcpu_op, VCPUOP_set_periodic_timer, 0,
+					(uint64_t)&pt), 0);
+		end = xg_now(xg_vinfo(vcpu)) + 1000000ull + (i % 7) * 100000ull;
+		while (xg_now(xg_vinfo(vcpu)) < end)
+			__asm__ volatile("pause");
+		if (i % 5 == 4)
+			GUEST_ASSERT_EQ(xg_call(__HYPERVISOR_vcpu_op, VCPUOP_stop_periodic_timer,
+						0, 0), 0);
+	}
+	GUEST_ASSERT_EQ(xg_call(__HYPERVISOR_vcpu_op, VCPUOP_stop_periodic_timer, 0, 0), 0);
+	GUEST_DONE();
+}
+
+XTEST_TIMEOUT(periodic_timer_set_from_two_vcpus, 120)
+{
+	struct vm *vm = xen_vm(2, guest_periodic_race);
+
+	vm_run_all_to_done(vm);
+	vm_destroy(vm);
+}
+
 static void guest_armed(uint64_t vcpu)
 {
 	struct evtchn_bind_virq bv = { .virq = VIRQ_TIMER, .vcpu = vcpu };

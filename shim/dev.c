@@ -20,6 +20,7 @@
 			 XENHV_FEAT_HV_CONNS | XENHV_FEAT_ENLIGHTENMENTS | \
 			 XENHV_FEAT_HV_AUTO_EOI | XENHV_FEAT_HV_HOST_SINT)
 #define XENHV_MAX_CPUID	256
+#define XENHV_MAX_LIST	4096
 
 static bool all_zero(const void *p, size_t len)
 {
@@ -142,24 +143,26 @@ static long ioctl_list(void __user *argp)
 {
 	struct xenhv_vm_info *info = NULL;
 	struct xenhv_list l;
-	u32 cap;
+	u32 cap, total;
 	long ret;
 
 	if (copy_from_user(&l, argp, sizeof(l)))
 		return -EFAULT;
 	if (l.flags || !all_zero(l.reserved, sizeof(l.reserved)))
 		return -EINVAL;
-	cap = min_t(u32, l.nr, 4096);
+	/* At most XENHV_MAX_LIST entries are written; nr still counts them all. */
+	cap = min_t(u32, l.nr, XENHV_MAX_LIST);
 	if (cap) {
 		info = kvcalloc(cap, sizeof(*info), GFP_KERNEL_ACCOUNT);
 		if (!info)
 			return -ENOMEM;
 	}
-	ret = xenhv_vm_list(info, &cap);
+	total = cap;
+	ret = xenhv_vm_list(info, &total);
 	if (!ret && info &&
-	    copy_to_user(u64_to_user_ptr(l.vms), info, min(cap, l.nr) * sizeof(*info)))
+	    copy_to_user(u64_to_user_ptr(l.vms), info, min(cap, total) * sizeof(*info)))
 		ret = -EFAULT;
-	l.nr = cap;
+	l.nr = total;
 	if (!ret && copy_to_user(argp, &l, sizeof(l)))
 		ret = -EFAULT;
 	kvfree(info);

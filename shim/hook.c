@@ -20,42 +20,56 @@
 typedef int (*vcpu_fn_t)(struct kvm_vcpu *vcpu);
 typedef int (*msr_fn_t)(struct kvm_vcpu *vcpu, struct msr_data *msr);
 
+/*
+ * Each wrapper looks the VM up; an attached one's ABI is entered inside
+ * xenhv_calls (see xenhv.h), and KVM's original runs outside it.
+ */
 static int hook_hypercall(struct kvm_vcpu *vcpu)
 {
 	const struct xenhv_abi *abi;
 	struct xenhv_vm *vm = xenhv_vm_lookup(vcpu->kvm, &abi);
+	int idx, ret = 0;
 
-	if (vm)
-		return abi->hypercall(vcpu, vm);
-	return kvm_emulate_hypercall(vcpu);
+	if (!vm)
+		return kvm_emulate_hypercall(vcpu);
+	idx = xenhv_calls_enter();
+	abi = xenhv_vm_abi(vm);
+	if (abi)
+		ret = abi->hypercall(vcpu, vm);
+	xenhv_calls_exit(idx);
+	return abi ? ret : kvm_emulate_hypercall(vcpu);
 }
 
 static int hook_get_msr(struct kvm_vcpu *vcpu, struct msr_data *msr)
 {
 	const struct xenhv_abi *abi;
 	struct xenhv_vm *vm = xenhv_vm_lookup(vcpu->kvm, &abi);
-	int ret;
+	int idx, ret = XENHV_MSR_PASS;
 
 	if (vm) {
-		ret = abi->get_msr(vcpu, vm, msr);
-		if (ret != XENHV_MSR_PASS)
-			return ret;
+		idx = xenhv_calls_enter();
+		abi = xenhv_vm_abi(vm);
+		if (abi)
+			ret = abi->get_msr(vcpu, vm, msr);
+		xenhv_calls_exit(idx);
 	}
-	return kvm_get_msr_common(vcpu, msr);
+	return ret != XENHV_MSR_PASS ? ret : kvm_get_msr_common(vcpu, msr);
 }
 
 static int hook_set_msr(struct kvm_vcpu *vcpu, struct msr_data *msr)
 {
 	const struct xenhv_abi *abi;
 	struct xenhv_vm *vm = xenhv_vm_lookup(vcpu->kvm, &abi);
-	int ret;
+	int idx, ret = XENHV_MSR_PASS;
 
 	if (vm) {
-		ret = abi->set_msr(vcpu, vm, msr);
-		if (ret != XENHV_MSR_PASS)
-			return ret;
+		idx = xenhv_calls_enter();
+		abi = xenhv_vm_abi(vm);
+		if (abi)
+			ret = abi->set_msr(vcpu, vm, msr);
+		xenhv_calls_exit(idx);
 	}
-	return kvm_set_msr_common(vcpu, msr);
+	return ret != XENHV_MSR_PASS ? ret : kvm_set_msr_common(vcpu, msr);
 }
 
 static bool cpuid_faulting(struct kvm_vcpu *vcpu)
@@ -75,18 +89,26 @@ static int hook_cpuid(struct kvm_vcpu *vcpu)
 	const struct xenhv_abi *abi;
 	struct xenhv_vm *vm = xenhv_vm_lookup(vcpu->kvm, &abi);
 	u32 leaf, r[4];
+	int idx;
 
 	if (!vm || !(vm->flags & XENHV_ATTACH_CPUID))
 		goto native;
 	leaf = xenhv_reg(vcpu, VCPU_REGS_RAX);
 	if ((leaf & 0xffff0000) != 0x40000000 || cpuid_faulting(vcpu))
 		goto native;
-	abi->cpuid(vm, vcpu, leaf, xenhv_reg(vcpu, VCPU_REGS_RCX), r);
+	idx = xenhv_calls_enter();
+	abi = xenhv_vm_abi(vm);
+	if (abi) {
+		abi->cpuid(vm, vcpu, leaf, xenhv_reg(vcpu, VCPU_REGS_RCX), r);
+		xenhv_count(vm, XENHV_OP_CPUID, XENHV_STAT_KERNEL);
+	}
+	xenhv_calls_exit(idx);
+	if (!abi)
+		goto native;
 	xenhv_set_reg(vcpu, VCPU_REGS_RAX, r[0]);
 	xenhv_set_reg(vcpu, VCPU_REGS_RBX, r[1]);
 	xenhv_set_reg(vcpu, VCPU_REGS_RCX, r[2]);
 	xenhv_set_reg(vcpu, VCPU_REGS_RDX, r[3]);
-	xenhv_count(vm, XENHV_OP_CPUID, XENHV_STAT_KERNEL);
 	return xenhv_skip_insn(vcpu);
 native:
 	return kvm_emulate_cpuid(vcpu);
@@ -96,9 +118,15 @@ static int hook_halt(struct kvm_vcpu *vcpu)
 {
 	const struct xenhv_abi *abi;
 	struct xenhv_vm *vm = xenhv_vm_lookup(vcpu->kvm, &abi);
+	int idx;
 
-	if (vm && abi->halt)
-		abi->halt(vcpu, vm);
+	if (vm && abi->halt) {
+		idx = xenhv_calls_enter();
+		abi = xenhv_vm_abi(vm);
+		if (abi)
+			abi->halt(vcpu, vm);
+		xenhv_calls_exit(idx);
+	}
 	return kvm_emulate_halt(vcpu);
 }
 
@@ -110,6 +138,21 @@ static int hook_halt(struct kvm_vcpu *vcpu)
  * runs this before VM entry; APIC virtualisation is inhibited while such a
  * SINT exists (hv2xen), so every vector passes through here.
  */
+/* Whether @vector (< 0: any) of @vcpu is EOI'd on delivery. */
+static bool hook_auto_eoi(struct kvm_vcpu *vcpu, struct xenhv_vm *vm, int vector)
+{
+	const struct xenhv_abi *abi;
+	bool ret = false;
+	int idx;
+
+	idx = xenhv_calls_enter();
+	abi = xenhv_vm_abi(vm);
+	if (abi && abi->auto_eoi)
+		ret = abi->auto_eoi(vcpu, vm, vector);
+	xenhv_calls_exit(idx);
+	return ret;
+}
+
 #ifdef COMPAT_HAS_APIC_ACK_INTERRUPT
 static void hook_apic_ack(struct kvm_vcpu *vcpu, int vector)
 {
@@ -117,7 +160,7 @@ static void hook_apic_ack(struct kvm_vcpu *vcpu, int vector)
 	struct xenhv_vm *vm = xenhv_vm_lookup(vcpu->kvm, &abi);
 
 	kvm_apic_ack_interrupt(vcpu, vector);
-	if (vm && abi->auto_eoi && abi->auto_eoi(vcpu, vm, vector))
+	if (vm && abi->auto_eoi && hook_auto_eoi(vcpu, vm, vector))
 		kvm_lapic_set_eoi(vcpu);
 }
 
@@ -133,11 +176,11 @@ static int hook_get_interrupt(struct kvm_vcpu *vcpu)
 	struct xenhv_vm *vm = xenhv_vm_lookup(vcpu->kvm, &abi);
 	int irr, vector;
 
-	if (!vm || !abi->auto_eoi || !abi->auto_eoi(vcpu, vm, -1))
+	if (!vm || !abi->auto_eoi || !hook_auto_eoi(vcpu, vm, -1))
 		return kvm_cpu_get_interrupt(vcpu);
 	irr = kvm_lapic_find_highest_irr(vcpu);
 	vector = kvm_cpu_get_interrupt(vcpu);
-	if (vector >= 0 && vector == irr && abi->auto_eoi(vcpu, vm, vector))
+	if (vector >= 0 && vector == irr && hook_auto_eoi(vcpu, vm, vector))
 		kvm_lapic_set_eoi(vcpu);
 	return vector;
 }
@@ -179,13 +222,19 @@ static void notrace sched_cb(struct ftrace_regs *fregs, bool in)
 	const struct xenhv_abi *abi;
 	struct kvm_vcpu *vcpu;
 	struct xenhv_vm *vm;
+	int idx;
 
 	if (!regs)
 		return;
 	vcpu = (struct kvm_vcpu *)regs->di;
 	vm = xenhv_vm_lookup(vcpu->kvm, &abi);
-	if (vm && abi->sched)
+	if (!vm || !abi->sched)
+		return;
+	idx = xenhv_calls_enter();
+	abi = xenhv_vm_abi(vm);
+	if (abi)
 		abi->sched(vcpu, vm, in);
+	xenhv_calls_exit(idx);
 }
 
 static void notrace load_cb(unsigned long ip, unsigned long parent_ip,

@@ -11,9 +11,13 @@
  * while any VM that was ever attached still exists.
  *
  * Locking: xenhv_vms_mutex serialises attach/detach and the control-plane
- * readers; xenhv_vms_lock (a spinlock) guards the hash table, which the hooks
- * walk under RCU. A record found from a vCPU context stays valid after the
- * RCU section: KVM cannot destroy a VM while one of its vCPUs is running.
+ * readers; xenhv_vms_lock (a spinlock) guards the hash table. Every walk of
+ * the table is under RCU, the control plane's too: destruction (which cannot
+ * take the mutex) unlinks and frees other VMs' records at any time. A
+ * record found by its struct kvm stays valid after the RCU section while
+ * the caller holds a reference on that VM: a vCPU of it running, or its VM
+ * fd (the ioctls). One found by id (XENHV_STATS_BY_ID, XENHV_LIST_VMS) is
+ * only read inside the RCU section.
  */
 #include <linux/hashtable.h>
 #include <linux/module.h>
@@ -21,24 +25,31 @@
 #include <linux/rculist.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
+#include <linux/srcu.h>
 
 #include "xenhv.h"
+#include "core/core.h"
 
 static DEFINE_HASHTABLE(xenhv_vms, 6);
+/* Calls inside an ABI (hooks): detach waits for them before tearing down. */
+DEFINE_SRCU(xenhv_calls);
 static DEFINE_SPINLOCK(xenhv_vms_lock);
 static DEFINE_MUTEX(xenhv_vms_mutex);
 static u64 xenhv_next_id = 1;
 
+/* The record of @kvm; the caller holds a reference on @kvm (see above). */
 static struct xenhv_vm *find_locked(struct kvm *kvm)
 {
-	struct xenhv_vm *vm;
+	struct xenhv_vm *vm, *found = NULL;
 
-	hash_for_each_possible_rcu(xenhv_vms, vm, node, (unsigned long)kvm,
-				   lockdep_is_held(&xenhv_vms_lock) ||
-				   lockdep_is_held(&xenhv_vms_mutex))
-		if (vm->kvm == kvm)
-			return vm;
-	return NULL;
+	rcu_read_lock();
+	hash_for_each_possible_rcu(xenhv_vms, vm, node, (unsigned long)kvm)
+		if (vm->kvm == kvm) {
+			found = vm;
+			break;
+		}
+	rcu_read_unlock();
+	return found;
 }
 
 /*
@@ -51,8 +62,7 @@ struct xenhv_vm *xenhv_vm_lookup(struct kvm *kvm, const struct xenhv_abi **abi)
 
 	rcu_read_lock();
 	vm = find_locked(kvm);
-	/* Pairs with the release in xenhv_vm_attach(): the ABI state is set. */
-	*abi = vm ? smp_load_acquire(&vm->abi) : NULL;
+	*abi = vm ? xenhv_vm_abi(vm) : NULL;
 	rcu_read_unlock();
 	return *abi ? vm : NULL;
 }
@@ -168,8 +178,19 @@ long xenhv_vm_detach(struct kvm *kvm)
 	vm = find_locked(kvm);
 	if (vm && vm->abi) {
 		const struct xenhv_abi *abi = vm->abi;
+		struct kvm_vcpu *vcpu;
+		unsigned long i;
 
+		/*
+		 * No new call enters the ABI; the ones inside finish: a vCPU
+		 * that blocks in one (poll, block, guest idle) has a pending
+		 * unblock and returns at once. Then nothing of the ABI runs for
+		 * the VM but what detach stops.
+		 */
 		WRITE_ONCE(vm->abi, NULL);
+		kvm_for_each_vcpu(i, vcpu, kvm)
+			xenhv_core_unblock(vcpu);
+		synchronize_srcu(&xenhv_calls);
 		if (abi->detach)
 			abi->detach(vm);
 		ret = 0;
@@ -206,12 +227,13 @@ long xenhv_vm_hv_ioctl(struct kvm *kvm, unsigned int cmd, void *arg)
 	return ret;
 }
 
+/* Under rcu_read_lock(): the record may be freed after the section. */
 static struct xenhv_vm *find_by_id(u64 id)
 {
 	struct xenhv_vm *vm;
 	int bkt;
 
-	hash_for_each(xenhv_vms, bkt, vm, node)
+	hash_for_each_rcu(xenhv_vms, bkt, vm, node)
 		if (vm->id == id)
 			return vm;
 	return NULL;
@@ -224,9 +246,10 @@ long xenhv_vm_stats(struct kvm *kvm, struct xenhv_vm_stats *st)
 	int i;
 
 	mutex_lock(&xenhv_vms_mutex);
+	rcu_read_lock();
 	vm = kvm ? find_locked(kvm) : find_by_id(st->vm_id);
 	if (vm) {
-		abi = vm->abi;
+		abi = READ_ONCE(vm->abi);
 		st->vm_id = vm->id;
 		st->abi = abi ? abi->id : XENHV_ABI_NATIVE;
 		st->nr_ops = XENHV_NR_OPS;
@@ -236,6 +259,7 @@ long xenhv_vm_stats(struct kvm *kvm, struct xenhv_vm_stats *st)
 			st->ops[i].errors = atomic64_read(&vm->stats[i][XENHV_STAT_ERROR]);
 		}
 	}
+	rcu_read_unlock();
 	mutex_unlock(&xenhv_vms_mutex);
 	return vm ? 0 : -ENOENT;
 }
@@ -247,9 +271,10 @@ long xenhv_vm_list(struct xenhv_vm_info *info, u32 *nr)
 	int bkt, i, j;
 
 	mutex_lock(&xenhv_vms_mutex);
-	hash_for_each(xenhv_vms, bkt, vm, node) {
+	rcu_read_lock();
+	hash_for_each_rcu(xenhv_vms, bkt, vm, node) {
 		if (n < *nr) {
-			const struct xenhv_abi *abi = vm->abi;
+			const struct xenhv_abi *abi = READ_ONCE(vm->abi);
 			u64 calls = 0;
 
 			for (i = 0; i < XENHV_NR_OPS; i++)
@@ -265,6 +290,7 @@ long xenhv_vm_list(struct xenhv_vm_info *info, u32 *nr)
 		}
 		n++;
 	}
+	rcu_read_unlock();
 	mutex_unlock(&xenhv_vms_mutex);
 	*nr = n;
 	return 0;

@@ -10,6 +10,7 @@
 #include <linux/kvm_host.h>
 #include <linux/atomic.h>
 #include <linux/spinlock.h>
+#include <linux/srcu.h>
 #include <uapi/linux/xenhv_shim.h>
 
 struct xenhv_vm;
@@ -36,7 +37,8 @@ struct xenhv_vm;
  * @auto_eoi: whether the LAPIC vector @vector, just acknowledged for
  *	delivery, is to be EOI'd at once (may be NULL); @vector < 0 asks
  *	whether any vector of the vCPU is. vCPU thread, before VM entry.
- * @detach: stop what runs on its own (timers, VMM bindings); process context.
+ * @detach: release everything (timers, VMM bindings, pinned pages, vCPU
+ *	state): no call of the ABI runs for the VM any more; process context.
  * @destroy: free everything; called when KVM destroys the VM, in atomic context.
  */
 struct xenhv_abi {
@@ -110,6 +112,32 @@ struct xenhv_vm {
 
 /* vm.c */
 struct xenhv_vm *xenhv_vm_lookup(struct kvm *kvm, const struct xenhv_abi **abi);
+/*
+ * A hook that found an attached VM enters its ABI inside xenhv_calls (an
+ * SRCU read section) and reads the ABI again there with xenhv_vm_abi():
+ * NULL once detach began. Detach waits for every call that entered before
+ * it cleared the ABI.
+ */
+extern struct srcu_struct xenhv_calls;
+
+static inline int xenhv_calls_enter(void)
+	__acquires(&xenhv_calls)
+{
+	return srcu_read_lock(&xenhv_calls);
+}
+
+static inline void xenhv_calls_exit(int idx)
+	__releases(&xenhv_calls)
+{
+	srcu_read_unlock(&xenhv_calls, idx);
+}
+
+static inline const struct xenhv_abi *xenhv_vm_abi(struct xenhv_vm *vm)
+{
+	/* Pairs with the release in xenhv_vm_attach(): the ABI state is set. */
+	return smp_load_acquire(&vm->abi);
+}
+
 void xenhv_vm_destroyed(struct kvm *kvm);
 long xenhv_vm_attach(struct kvm *kvm, struct xenhv_attach *at);
 long xenhv_vm_detach(struct kvm *kvm);

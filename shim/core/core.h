@@ -48,14 +48,23 @@ void xenhv_clock_scale(const struct xenhv_clock *c, struct kvm_vcpu *vcpu,
 u64 xenhv_clock_guest_now(const struct xenhv_clock *c, struct kvm_vcpu *vcpu);
 ktime_t xenhv_clock_guest_deadline(u64 now_g, u64 guest_ns);
 
-/* One-shot or periodic timers whose expiry runs in hard interrupt context. */
+/*
+ * One-shot or periodic timers whose expiry runs in hard interrupt context.
+ * Periods are raised to XENHV_TIMER_MIN_PERIOD_NS at least; deadlines come
+ * from xenhv_deadline_in() or xenhv_clock_guest_deadline(), which saturate.
+ */
+#define XENHV_TIMER_MIN_PERIOD_NS	(100 * NSEC_PER_USEC)
+
 struct xenhv_timer {
 	struct hrtimer hrt;
 	u64 period_ns;
 	void (*expired)(struct xenhv_timer *t);
+	raw_spinlock_t lock;	/* start and stop against each other */
 };
 
 void xenhv_timer_init(struct xenhv_timer *t, void (*expired)(struct xenhv_timer *t));
+/* Host monotonic time @ns from now; KTIME_MAX (never) when it would overflow. */
+ktime_t xenhv_deadline_in(u64 ns);
 void xenhv_timer_start(struct xenhv_timer *t, ktime_t deadline, u64 period_ns);
 void xenhv_timer_stop(struct xenhv_timer *t);
 

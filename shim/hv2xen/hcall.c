@@ -98,8 +98,10 @@ static void hv_nop(void *info)
 
 /*
  * Flush the guest TLB of every vCPU in @m before returning: each gets
- * KVM_REQ_TLB_FLUSH_GUEST, and a vCPU in guest mode is forced out with an
- * IPI the caller waits for (what KVM_REQUEST_WAIT does for KVM's own).
+ * KVM_REQ_TLB_FLUSH_GUEST, and a vCPU that is not outside guest mode (in
+ * it, exiting it, or reading shadow page tables, any of which can reach
+ * guest mode again before it sees the request) is sent an IPI the caller
+ * waits for, as KVM_REQUEST_WAIT does for KVM's own.
  */
 static void hv_flush_vcpus(struct kvm_vcpu *self, struct hv_vpmask *m)
 {
@@ -114,7 +116,7 @@ static void hv_flush_vcpus(struct kvm_vcpu *self, struct hv_vpmask *m)
 		if (v == self)
 			continue;
 		cpu = READ_ONCE(v->cpu);
-		if (kvm_vcpu_exiting_guest_mode(v) == IN_GUEST_MODE && cpu >= 0 &&
+		if (kvm_vcpu_exiting_guest_mode(v) != OUTSIDE_GUEST_MODE && cpu >= 0 &&
 		    cpu_online(cpu))
 			smp_call_function_single(cpu, hv_nop, NULL, 1);
 	}

@@ -120,51 +120,56 @@ static int hv_attach(struct xenhv_vm *vm, const struct xenhv_attach *at)
 	return 0;
 }
 
-/* Stop what runs on its own; wake vCPUs idling in the shim. Process context. */
-static void hv_detach(struct xenhv_vm *vm)
+/*
+ * Free the VM's Hyper-V state: every vCPU's timers stop before any vCPU's
+ * state goes. No call of the ABI runs (detach drained them; at destruction
+ * no vCPU runs) and the VMM's bindings are released.
+ */
+static void hv_free(struct xenhv_vm *vm)
 {
 	struct hv_vm *h = vm->hv.h;
 	u32 i;
+
+	for (i = 0; i < h->nr_vcpus; i++)
+		if (hv_vcpu_find(h, i))
+			hv_vcpu_teardown(hv_vcpu_find(h, i));
+	for (i = 0; i < h->nr_vcpus; i++)
+		if (hv_vcpu_find(h, i))
+			hv_vcpu_free(hv_vcpu_find(h, i));
+	vm->hv.h = NULL;
+	xa_destroy(&h->conns);
+	hv_vm_free(h);
+}
+
+/*
+ * Detached: no call of the ABI runs any more (vm.c drained them); release
+ * everything, so that a later attachment starts from the power-on state.
+ */
+static void hv_detach(struct xenhv_vm *vm)
+{
+	struct hv_vm *h = vm->hv.h;
 
 	if (!h)
 		return;
 	mutex_lock(&h->ops_lock);
 	hv_conns_teardown(h);
 	hv_sints_teardown(h);
-	for (i = 0; i < h->nr_vcpus; i++) {
-		struct hv_vcpu *hvc = hv_vcpu_find(h, i);
-
-		if (hvc) {
-			hv_vcpu_teardown(hvc);
-			hv_wake_idle(h, i);
-		}
-	}
 	hv_auto_eoi_release(h, true);
 	mutex_unlock(&h->ops_lock);
+	hv_free(vm);
 }
 
 /* KVM destroys the VM: atomic context, no vCPU runs any more. */
 static void hv_destroy(struct xenhv_vm *vm)
 {
 	struct hv_vm *h = vm->hv.h;
-	u32 i;
 
 	if (!h)
 		return;
 	hv_conns_teardown(h);
 	hv_sints_teardown(h);
-	for (i = 0; i < h->nr_vcpus; i++) {
-		struct hv_vcpu *hvc = hv_vcpu_find(h, i);
-
-		if (hvc) {
-			hv_vcpu_teardown(hvc);
-			hv_vcpu_free(hvc);
-		}
-	}
 	hv_auto_eoi_release(h, false);
-	vm->hv.h = NULL;
-	xa_destroy(&h->conns);
-	hv_vm_free(h);
+	hv_free(vm);
 }
 
 int xenhv_hv_ioctl(struct xenhv_vm *vm, unsigned int cmd, void *arg)

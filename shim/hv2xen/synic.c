@@ -232,8 +232,10 @@ static void stimer_start(struct hv_stimer *st)
 	if (!(config & HV_STIMER_ENABLE) || !count)
 		return;
 	if (config & HV_STIMER_PERIODIC) {
-		period = max_t(u64, count, HV_STIMER_MIN_PERIOD) * 100;
-		deadline = ktime_add_ns(ktime_get(), period);
+		/* 100 ns units; a count past U64_MAX / 100 ns never expires. */
+		count = max_t(u64, count, HV_STIMER_MIN_PERIOD);
+		period = count > U64_MAX / 100 ? U64_MAX : count * 100;
+		deadline = xenhv_deadline_in(period);
 	} else {
 		u64 now_g = xenhv_clock_guest_now(&h->clock, st->hvc->vcpu);
 
@@ -703,8 +705,7 @@ int hv_guest_idle(struct kvm_vcpu *vcpu, struct hv_vm *h)
 	/* Pairs with hv_wake_idle(): an interrupt sent now either shows or wakes. */
 	smp_mb();
 	if (!kvm_cpu_has_interrupt(vcpu) && !signal_pending(current)) {
-		xenhv_timer_start(&hvc->idle_timer,
-				  ktime_add_ns(ktime_get(), HV_IDLE_MAX_NS), 0);
+		xenhv_timer_start(&hvc->idle_timer, xenhv_deadline_in(HV_IDLE_MAX_NS), 0);
 		xenhv_core_block(vcpu);
 		xenhv_timer_stop(&hvc->idle_timer);
 	}

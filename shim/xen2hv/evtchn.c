@@ -128,14 +128,29 @@ static int alloc_port(struct xen_vm *x, enum xen_port_type type, u32 vcpu)
 	return -XEN_ENOSPC;
 }
 
+static void send_free(struct rcu_head *rcu)
+{
+	struct xen_send *s = container_of(rcu, struct xen_send, rcu);
+
+	eventfd_ctx_put(s->efd);
+	kfree(s);
+}
+
+/* Any context; senders may still hold @s for an RCU grace period. */
+static void send_release(struct xen_send *s)
+{
+	if (s)
+		call_rcu(&s->rcu, send_free);
+}
+
 static void free_port(struct xen_vm *x, u32 port)
 {
 	struct xen_port *p = &x->ports[port];
-	struct eventfd_ctx *efd;
+	struct xen_send *send;
 	unsigned long flags;
 
 	raw_spin_lock_irqsave(&x->lock, flags);
-	efd = p->send_efd;
+	send = p->send;
 	if (p->type == XEN_PORT_LOOPBACK && port_valid(p->remote)) {
 		struct xen_port *r = &x->ports[p->remote];
 
@@ -153,8 +168,7 @@ static void free_port(struct xen_vm *x, u32 port)
 	}
 	*p = (struct xen_port) { .type = XEN_PORT_FREE };
 	raw_spin_unlock_irqrestore(&x->lock, flags);
-	if (efd)
-		eventfd_ctx_put(efd);
+	send_release(send);
 }
 
 static int vcpu_index_ok(struct xen_vm *x, u32 vcpu)
@@ -272,6 +286,7 @@ static long op_bind_ipi(struct kvm_vcpu *vcpu, struct xen_vm *x, u64 arg)
  */
 static long op_send(struct kvm_vcpu *vcpu, struct xen_vm *x, u64 arg)
 {
+	struct xen_send *send = NULL;
 	struct evtchn_send s;
 	struct xen_port *p;
 	unsigned long flags;
@@ -281,6 +296,7 @@ static long op_send(struct kvm_vcpu *vcpu, struct xen_vm *x, u64 arg)
 		return -XEN_EFAULT;
 	if (!port_valid(s.port))
 		return -XEN_EINVAL;
+	rcu_read_lock();
 	raw_spin_lock_irqsave(&x->lock, flags);
 	p = &x->ports[s.port];
 	switch (p->type) {
@@ -291,9 +307,8 @@ static long op_send(struct kvm_vcpu *vcpu, struct xen_vm *x, u64 arg)
 		set_pending_locked(x, p->remote);
 		break;
 	case XEN_PORT_UNBOUND:
-		if (p->send_efd)
-			xenhv_eventfd_signal(p->send_efd);
-		else if (p->remote_dom != DOMID_SELF)
+		send = p->send;
+		if (!send && p->remote_dom != DOMID_SELF)
 			ret = 1;
 		/* Xen drops sends on a port nobody has bound yet. */
 		break;
@@ -302,6 +317,10 @@ static long op_send(struct kvm_vcpu *vcpu, struct xen_vm *x, u64 arg)
 		ret = -XEN_EINVAL;
 	}
 	raw_spin_unlock_irqrestore(&x->lock, flags);
+	/* Outside the port lock: the eventfd's wakeups may raise a port. */
+	if (send)
+		xenhv_eventfd_signal(send->efd);
+	rcu_read_unlock();
 	return ret;
 }
 
@@ -493,6 +512,7 @@ static void raise_ptable(struct file *file, wait_queue_head_t *wqh, poll_table *
 {
 	struct xen_raise *r = container_of(pt, struct xen_raise, pt);
 
+	r->wqh = wqh;
 	add_wait_queue(wqh, &r->wait);
 }
 
@@ -508,6 +528,7 @@ static void raise_free(struct xen_raise *r)
 static int raise_bind(struct xen_vm *x, u32 port, int fd)
 {
 	struct xen_raise *r;
+	unsigned long flags;
 	struct file *file;
 	__poll_t events;
 	int ret;
@@ -533,8 +554,12 @@ static int raise_bind(struct xen_vm *x, u32 port, int fd)
 	list_add_tail(&r->link, &x->raises);
 	events = vfs_poll(file, &r->pt);
 	fput(file);
-	if (events & EPOLLIN)
+	/* A signal from before the binding: taken as a wakeup takes it, locked. */
+	if ((events & EPOLLIN) && r->wqh) {
+		spin_lock_irqsave(&r->wqh->lock, flags);
 		raise_wakeup(&r->wait, 0, 0, poll_to_key(EPOLLIN));
+		spin_unlock_irqrestore(&r->wqh->lock, flags);
+	}
 	return 0;
 err:
 	kfree(r);
@@ -555,7 +580,7 @@ static void raise_unbind(struct xen_vm *x, u32 port)
 
 int xen_evtchn_bind_eventfd(struct xen_vm *x, const struct xenhv_xen_port *b)
 {
-	struct eventfd_ctx *efd = NULL, *old;
+	struct xen_send *send = NULL, *old;
 	unsigned long flags;
 	int ret = 0;
 
@@ -567,11 +592,10 @@ int xen_evtchn_bind_eventfd(struct xen_vm *x, const struct xenhv_xen_port *b)
 			raise_unbind(x, b->port);
 		if (b->flags & XENHV_PORT_SEND_EVENTFD) {
 			raw_spin_lock_irqsave(&x->lock, flags);
-			old = x->ports[b->port].send_efd;
-			x->ports[b->port].send_efd = NULL;
+			old = x->ports[b->port].send;
+			x->ports[b->port].send = NULL;
 			raw_spin_unlock_irqrestore(&x->lock, flags);
-			if (old)
-				eventfd_ctx_put(old);
+			send_release(old);
 		}
 		goto out;
 	}
@@ -580,27 +604,34 @@ int xen_evtchn_bind_eventfd(struct xen_vm *x, const struct xenhv_xen_port *b)
 			ret = -EINVAL;	/* only ports the VMM serves */
 			goto out;
 		}
-		efd = eventfd_ctx_fdget(b->send_fd);
-		if (IS_ERR(efd)) {
-			ret = PTR_ERR(efd);
+		send = kzalloc(sizeof(*send), GFP_KERNEL_ACCOUNT);
+		if (!send) {
+			ret = -ENOMEM;
+			goto out;
+		}
+		send->efd = eventfd_ctx_fdget(b->send_fd);
+		if (IS_ERR(send->efd)) {
+			ret = PTR_ERR(send->efd);
+			kfree(send);
 			goto out;
 		}
 	}
 	if (b->flags & XENHV_PORT_RAISE_EVENTFD) {
 		ret = raise_bind(x, b->port, b->raise_fd);
 		if (ret) {
-			if (efd)
-				eventfd_ctx_put(efd);
+			if (send) {
+				eventfd_ctx_put(send->efd);
+				kfree(send);
+			}
 			goto out;
 		}
 	}
-	if (efd) {
+	if (send) {
 		raw_spin_lock_irqsave(&x->lock, flags);
-		old = x->ports[b->port].send_efd;
-		x->ports[b->port].send_efd = efd;
+		old = x->ports[b->port].send;
+		x->ports[b->port].send = send;
 		raw_spin_unlock_irqrestore(&x->lock, flags);
-		if (old)
-			eventfd_ctx_put(old);
+		send_release(old);
 	}
 out:
 	mutex_unlock(&x->ops_lock);
@@ -615,7 +646,7 @@ out:
 void xen_evtchn_teardown(struct xen_vm *x)
 {
 	struct xen_raise *r, *tmp;
-	struct eventfd_ctx *efd;
+	struct xen_send *send;
 	unsigned long flags;
 	u32 port;
 
@@ -625,10 +656,9 @@ void xen_evtchn_teardown(struct xen_vm *x)
 	}
 	for (port = 1; port < XEN_NR_PORTS; port++) {
 		raw_spin_lock_irqsave(&x->lock, flags);
-		efd = x->ports[port].send_efd;
-		x->ports[port].send_efd = NULL;
+		send = x->ports[port].send;
+		x->ports[port].send = NULL;
 		raw_spin_unlock_irqrestore(&x->lock, flags);
-		if (efd)
-			eventfd_ctx_put(efd);
+		send_release(send);
 	}
 }

@@ -364,10 +364,10 @@ long xen_vcpu_op(struct kvm_vcpu *vcpu, struct xen_vm *x, u64 cmd, u64 id, u64 a
 
 		if (xenhv_gva_read(vcpu, arg, &p, sizeof(p)))
 			return -XEN_EFAULT;
-		if (p.period_ns < NSEC_PER_MSEC)
+		/* Xen's bounds: 1 ms up to STIME_DELTA_MAX. */
+		if (p.period_ns < NSEC_PER_MSEC || p.period_ns > S64_MAX)
 			return -XEN_EINVAL;
-		xenhv_timer_start(&xv->periodic, ktime_add_ns(ktime_get(), p.period_ns),
-				  p.period_ns);
+		xenhv_timer_start(&xv->periodic, xenhv_deadline_in(p.period_ns), p.period_ns);
 		return 0;
 	}
 	case VCPUOP_stop_periodic_timer:

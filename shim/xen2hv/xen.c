@@ -45,21 +45,33 @@ static u32 xen_op(u64 nr)
 	return nr < 64 ? nr : XENHV_OP_CALL_OTHER;
 }
 
-static void xen_vm_free_pages(struct xen_vm *x)
+/*
+ * Free the VM's Xen state. Every vCPU's timers stop before any vCPU's state
+ * goes: a timer of one vCPU raises ports that notify others. No call of
+ * the ABI runs (detach drained them; at destruction no vCPU runs) and the
+ * VMM's eventfds are released.
+ */
+static void xen_free(struct xenhv_vm *vm)
 {
+	struct xen_vm *x = vm->xen.x;
 	u32 i;
 
+	for (i = 0; i < x->nr_vcpus; i++)
+		if (x->vcpus[i])
+			xen_vcpu_teardown(x->vcpus[i]);
 	for (i = 0; i < x->nr_vcpus; i++) {
 		struct xen_vcpu *xv = x->vcpus[i];
 
 		if (!xv)
 			continue;
-		xen_vcpu_teardown(xv);
 		xenhv_gpage_unpin(&xv->vi_page);
 		xenhv_gpage_unpin(&xv->rs_page);
 		kfree(xv);
 	}
 	xenhv_gpage_unpin(&x->shinfo);
+	kfree(x->vcpus);
+	vm->xen.x = NULL;
+	kvfree_rcu(x, rcu);
 }
 
 static int xen_attach(struct xenhv_vm *vm, const struct xenhv_attach *at)
@@ -103,26 +115,21 @@ static int xen_attach(struct xenhv_vm *vm, const struct xenhv_attach *at)
 	return 0;
 }
 
-/* Detached: nothing may keep running for the VM; its pages stay pinned. */
+/*
+ * Detached: no call of the ABI runs any more (vm.c drained them); release
+ * everything, so that the VM is stock KVM again and a later attachment
+ * starts from the power-on state.
+ */
 static void xen_detach(struct xenhv_vm *vm)
 {
 	struct xen_vm *x = vm->xen.x;
-	u32 i;
 
 	if (!x)
 		return;
 	mutex_lock(&x->ops_lock);
 	xen_evtchn_teardown(x);
 	mutex_unlock(&x->ops_lock);
-	for (i = 0; i < x->nr_vcpus; i++) {
-		struct xen_vcpu *xv = xen_vcpu_find(x, i);
-
-		if (xv) {
-			xen_vcpu_teardown(xv);
-			if (READ_ONCE(xv->poll_port))
-				xenhv_core_unblock(kvm_get_vcpu(vm->kvm, i));
-		}
-	}
+	xen_free(vm);
 }
 
 /* KVM destroys the VM: atomic context, no vCPU runs. */
@@ -133,10 +140,7 @@ static void xen_destroy(struct xenhv_vm *vm)
 	if (!x)
 		return;
 	xen_evtchn_teardown(x);
-	xen_vm_free_pages(x);
-	kfree(x->vcpus);
-	vm->xen.x = NULL;
-	kvfree_rcu(x, rcu);
+	xen_free(vm);
 }
 
 static void xen_cpuid_range(struct xenhv_vm *vm, u32 *first, u32 *last)

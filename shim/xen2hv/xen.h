@@ -54,7 +54,17 @@ struct xen_port {
 	u16 remote_dom;		/* XEN_PORT_UNBOUND */
 	u32 vcpu;		/* vCPU notified */
 	u32 remote;		/* XEN_PORT_LOOPBACK: the other port */
-	struct eventfd_ctx *send_efd;	/* guest sends signal the VMM */
+	struct xen_send *send;	/* guest sends signal the VMM */
+};
+
+/*
+ * A send eventfd, freed after an RCU grace period: a sender signals it
+ * after dropping the port lock, which the eventfd's own wakeups (a raise
+ * binding of the same eventfd) take.
+ */
+struct xen_send {
+	struct eventfd_ctx *efd;
+	struct rcu_head rcu;
 };
 
 /* The VMM raises a port by signalling an eventfd. */
@@ -64,6 +74,7 @@ struct xen_raise {
 	u32 port;
 	struct eventfd_ctx *efd;
 	wait_queue_entry_t wait;
+	wait_queue_head_t *wqh;
 	poll_table pt;
 };
 
