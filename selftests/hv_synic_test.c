@@ -460,6 +460,9 @@ static void guest_stimer_direct(void)
 	/* Bad configurations. */
 	GP_WRMSR(HV_X64_MSR_STIMER0_CONFIG, HG_STIMER_ENABLE | HG_STIMER_DIRECT |
 					    HG_STIMER_VECTOR(15));
+	/* Nor through auto-enable, which starts it when the count is written. */
+	GP_WRMSR(HV_X64_MSR_STIMER0_CONFIG, HG_STIMER_AUTO_ENABLE | HG_STIMER_DIRECT |
+					    HG_STIMER_VECTOR(15));
 	GP_WRMSR(HV_X64_MSR_STIMER0_CONFIG, cfg | (1ull << 13));
 	GP_WRMSR(HV_X64_MSR_STIMER0_CONFIG, cfg | (1ull << 20));
 	GP_WRMSR(HV_X64_MSR_STIMER0_CONFIG, cfg | (1ull << 63));

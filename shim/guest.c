@@ -130,13 +130,11 @@ bool xenhv_guest_has_lapic(struct kvm_vcpu *vcpu)
 
 void xenhv_send_vector(struct kvm_vcpu *vcpu, u8 vector)
 {
-	u32 dest = vcpu->vcpu_id;
-
 	/*
-	 * Fixed delivery, physical destination: the vCPU's APIC ID, in the
-	 * ICR format of the APIC's mode (x2APIC: all of ICR high).
+	 * Fixed delivery to the vCPU itself: a self IPI from its own LAPIC,
+	 * so neither its APIC ID (8 bits in xAPIC mode, where vCPU ids past
+	 * 254 would name another vCPU or all of them) nor a guest-written
+	 * ID decides who gets it.
 	 */
-	if (!(vcpu->arch.apic_base & X2APIC_ENABLE))
-		dest <<= 24;
-	kvm_apic_send_ipi(vcpu->arch.apic, APIC_DM_FIXED | vector, dest);
+	kvm_apic_send_ipi(vcpu->arch.apic, APIC_DM_FIXED | APIC_DEST_SELF | vector, 0);
 }

@@ -32,15 +32,15 @@ struct hv_vpmask {
 	DECLARE_BITMAP(bits, KVM_MAX_VCPUS);
 };
 
-static u16 vpmask_from_u64(struct hv_vm *h, u64 mask, struct hv_vpmask *m)
+static void vpmask_from_u64(struct hv_vm *h, u64 mask, struct hv_vpmask *m)
 {
 	u32 n = hv_nr_vps(h);
 
-	if (n < 64 && (mask >> n))
-		return HV_STATUS_INVALID_PARAMETER;
+	/* VP indexes with no vCPU are ignored, as KVM does. */
+	if (n < 64)
+		mask &= GENMASK_ULL(n - 1, 0);
 	bitmap_zero(m->bits, KVM_MAX_VCPUS);
 	bitmap_from_arr64(m->bits, &mask, min_t(u32, 64, KVM_MAX_VCPUS));
-	return HV_STATUS_SUCCESS;
 }
 
 static void vpmask_all(struct hv_vm *h, struct hv_vpmask *m)
@@ -82,11 +82,11 @@ static u16 vpmask_from_set(struct kvm_vcpu *vcpu, struct hv_vm *h, u64 gpa, u16 
 		if (xenhv_gpa_read(vcpu, gpa + sizeof(hdr) + k++ * sizeof(u64), &bank,
 				   sizeof(bank)))
 			return HV_STATUS_INVALID_HYPERCALL_INPUT;
-		if (!bank)
+		/* VP indexes with no vCPU are ignored, as KVM does. */
+		if (first >= n)
 			continue;
-		/* A VP index with no vCPU: bank past the end or bits past it. */
-		if (first >= n || (n - first < 64 && (bank >> (n - first))))
-			return HV_STATUS_INVALID_PARAMETER;
+		if (n - first < 64)
+			bank &= GENMASK_ULL(n - first - 1, 0);
 		bitmap_from_arr64(m->bits + BIT_WORD(first), &bank, 64);
 	}
 	return HV_STATUS_SUCCESS;
@@ -143,13 +143,19 @@ u16 hv_call_flush(struct kvm_vcpu *vcpu, struct hv_vm *h, struct hv_call *c)
 		return HV_STATUS_INVALID_HYPERCALL_INPUT;
 	if (hdr[1] & ~HV_FLUSH_FLAGS)
 		return HV_STATUS_INVALID_PARAMETER;
-	if (ex)
+	if (ex) {
 		status = vpmask_from_set(vcpu, h, c->ingpa + HV_FLUSH_HDR, c->varhead, &m);
-	else
-		status = vpmask_from_u64(h, hdr[2], &m);
-	if (status)
-		return status;
-	if (hdr[1] & HV_FLUSH_ALL_PROCESSORS)
+		if (status)
+			return status;
+	} else {
+		vpmask_from_u64(h, hdr[2], &m);
+	}
+	/*
+	 * A non-Ex flush with an empty mask flushes all: Windows Server 2012
+	 * sends it without HV_FLUSH_ALL_PROCESSORS and relies on it, as KVM
+	 * knows.
+	 */
+	if ((hdr[1] & HV_FLUSH_ALL_PROCESSORS) || (!ex && !hdr[2]))
 		vpmask_all(h, &m);
 	/* The address list only narrows the flush: every target flushes all. */
 	hv_flush_vcpus(vcpu, &m);
@@ -183,12 +189,13 @@ u16 hv_call_send_ipi(struct kvm_vcpu *vcpu, struct hv_vm *h, struct hv_call *c)
 		return HV_STATUS_INVALID_PARAMETER;
 	if (!xenhv_guest_has_lapic(vcpu))
 		return HV_STATUS_INVALID_PARAMETER;
-	if (ex)
+	if (ex) {
 		status = vpmask_from_set(vcpu, h, c->ingpa + HV_IPI_HDR, c->varhead, &m);
-	else
-		status = vpmask_from_u64(h, hdr[1], &m);
-	if (status)
-		return status;
+		if (status)
+			return status;
+	} else {
+		vpmask_from_u64(h, hdr[1], &m);
+	}
 	kvm_for_each_vcpu(i, v, vcpu->kvm) {
 		if (i >= KVM_MAX_VCPUS || !test_bit(i, m.bits))
 			continue;

@@ -256,7 +256,8 @@ static int stimer_set_config(struct hv_stimer *st, u64 data, bool host)
 	/* Direct mode is refused to a guest not offered it, as KVM does. */
 	if ((data & HV_STIMER_DIRECT) && !host && !hv_offers(h->vm, XENHV_HV_STIMER_DIRECT))
 		return 1;
-	if ((data & HV_STIMER_ENABLE) && (data & HV_STIMER_DIRECT) &&
+	/* A timer that can start (now or by auto-enable) needs a valid vector. */
+	if ((data & (HV_STIMER_ENABLE | HV_STIMER_AUTO_ENABLE)) && (data & HV_STIMER_DIRECT) &&
 	    HV_STIMER_VECTOR(data) < HV_SYNIC_FIRST_VALID_VECTOR && !host)
 		return 1;
 	xenhv_timer_stop(&st->timer);
