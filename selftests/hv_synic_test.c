@@ -559,6 +559,46 @@ XTEST_TIMEOUT(stimer_huge_counts_never_expire, 30)
 	vm_destroy(vm);
 }
 
+/* XENHV_RESET_VM: every Hyper-V register back to its power-on value. */
+static void guest_reset_vm(void)
+{
+	uint64_t cfg = HG_STIMER_ENABLE | HG_STIMER_PERIODIC | HG_STIMER_DIRECT |
+		       HG_STIMER_VECTOR(VEC_DIRECT);
+
+	hg_irq_setup(VEC_DIRECT, VEC_DIRECT);
+	hg_enable_hypercalls();
+	hg_synic_enable(0);
+	guest_wrmsr(HV_X64_MSR_SINT2, VEC_DIRECT);
+	guest_wrmsr(HV_X64_MSR_STIMER0_CONFIG, cfg);
+	guest_wrmsr(HV_X64_MSR_STIMER0_COUNT, 10 * MS);
+	HG_WAIT_IRQ(VEC_DIRECT, 1, 3000 * MS);
+	GUEST_SYNC(1);			/* reset */
+	GUEST_ASSERT_EQ(guest_rdmsr(HV_X64_MSR_GUEST_OS_ID), 0);
+	GUEST_ASSERT_EQ(guest_rdmsr(HV_X64_MSR_HYPERCALL), 0);
+	GUEST_ASSERT_EQ(guest_rdmsr(HV_X64_MSR_SCONTROL), 0);
+	GUEST_ASSERT_EQ(guest_rdmsr(HV_X64_MSR_SIMP), 0);
+	GUEST_ASSERT_EQ(guest_rdmsr(HV_X64_MSR_SINT2), HV_SYNIC_SINT_MASKED);
+	GUEST_ASSERT_EQ(guest_rdmsr(HV_X64_MSR_STIMER0_CONFIG), 0);
+	hg_irqs[0][VEC_DIRECT] = 0;
+	hg_delay_sti(30 * MS);
+	GUEST_ASSERT_EQ(hg_irqs[0][VEC_DIRECT], 0);
+	GUEST_DONE();
+}
+
+XTEST_TIMEOUT(reset_vm_to_power_on, 60)
+{
+	struct vm *vm = hv_vm(1, guest_reset_vm, true, 0);
+	struct xenhv_reset r = { .vm_fd = vm->fd };
+	int dev = xenhv_open();
+	struct ucall uc;
+
+	TEST_ASSERT_EQ(vcpu_run_ucall(vm->vcpus[0], &uc), UCALL_SYNC);
+	TEST_ASSERT(!ioctl(dev, XENHV_RESET_VM, &r), "reset: %s", strerror(errno));
+	vcpu_run_to_done(vm->vcpus[0]);
+	close(dev);
+	vm_destroy(vm);
+}
+
 XTEST_TIMEOUT(stimer_direct_mode, 60)
 {
 	struct vm *vm = hv_vm(1, guest_stimer_direct, true, 0);

@@ -8,7 +8,7 @@ top=$(cd "$(dirname "$(readlink -f "$0")")/../.." && pwd)
 X=$top/tools/xenhv/xenhv
 n=0 fail=0
 echo "TAP version 13"
-echo "1..13"
+echo "1..14"
 
 check() {	# check NAME WANT-EXIT PATTERN CMD...
 	local name=$1 want=$2 pat=$3 out rc
@@ -26,7 +26,7 @@ check() {	# check NAME WANT-EXIT PATTERN CMD...
 }
 
 if [ ! -x "$X" ] || [ ! -e /dev/xenhv_shim ] || [ ! -w /dev/kvm ]; then
-	for i in $(seq 13); do echo "ok $i # SKIP needs tools/xenhv, the module and /dev/kvm"; done
+	for i in $(seq 14); do echo "ok $i # SKIP needs tools/xenhv, the module and /dev/kvm"; done
 	exit 4
 fi
 
@@ -50,6 +50,8 @@ check hv_set_refused 1 'refused the --hv set' sh -c \
 	"'$X' detach --pid $qpid && '$X' attach --pid $qpid --abi hyperv --hv synic"
 check hv_set_by_name 0 "attached VM of process $qpid as hyperv" \
 	"$X" attach --pid "$qpid" --abi hyperv --hv all,-stimer-direct
+check reset_keeps_attachment 0 "^[0-9]+ +hyperv +$qpid +no" sh -c \
+	"'$X' reset --pid $qpid && '$X' status"
 check hv_unknown_name 1 "unknown feature 'hv-foo'" "$X" attach --pid "$qpid" --abi hyperv \
 	--hv relaxed,hv-foo
 kill "$qpid"

@@ -18,7 +18,7 @@
 			 XENHV_FEAT_USER_EXIT | XENHV_FEAT_DETACH_LIVE | \
 			 XENHV_FEAT_NO_USER_EXIT | XENHV_FEAT_XEN_PORTS | \
 			 XENHV_FEAT_HV_CONNS | XENHV_FEAT_ENLIGHTENMENTS | \
-			 XENHV_FEAT_HV_AUTO_EOI | XENHV_FEAT_HV_HOST_SINT)
+			 XENHV_FEAT_HV_AUTO_EOI | XENHV_FEAT_HV_HOST_SINT | XENHV_FEAT_RESET)
 #define XENHV_MAX_CPUID	256
 #define XENHV_MAX_LIST	4096
 
@@ -84,13 +84,17 @@ static long ioctl_attach(void __user *argp)
 	return copy_to_user(argp, &at, sizeof(at)) ? -EFAULT : 0;
 }
 
-static long ioctl_detach(void __user *argp)
+/* XENHV_DETACH_VM and XENHV_RESET_VM: the same argument layout. */
+static long ioctl_detach_reset(unsigned int cmd, void __user *argp)
 {
 	struct xenhv_detach d;
 	struct file *file;
 	struct kvm *kvm;
 	long ret;
 
+	BUILD_BUG_ON(sizeof(struct xenhv_reset) != sizeof(d) ||
+		     offsetof(struct xenhv_reset, reserved) !=
+		     offsetof(struct xenhv_detach, reserved));
 	if (copy_from_user(&d, argp, sizeof(d)))
 		return -EFAULT;
 	if (d.flags || !all_zero(d.reserved, sizeof(d.reserved)))
@@ -98,7 +102,7 @@ static long ioctl_detach(void __user *argp)
 	kvm = vm_from_fd(d.vm_fd, &file);
 	if (IS_ERR(kvm))
 		return PTR_ERR(kvm);
-	ret = xenhv_vm_detach(kvm);
+	ret = cmd == XENHV_RESET_VM ? xenhv_vm_reset(kvm) : xenhv_vm_detach(kvm);
 	fput(file);
 	return ret;
 }
@@ -286,7 +290,8 @@ static long xenhv_ioctl(struct file *f, unsigned int cmd, unsigned long arg)
 	case XENHV_ATTACH_VM:
 		return ioctl_attach(argp);
 	case XENHV_DETACH_VM:
-		return ioctl_detach(argp);
+	case XENHV_RESET_VM:
+		return ioctl_detach_reset(cmd, argp);
 	case XENHV_GET_VM_STATS:
 		return ioctl_stats(argp);
 	case XENHV_LIST_VMS:

@@ -151,6 +151,7 @@ long xenhv_vm_attach(struct kvm *kvm, struct xenhv_attach *at)
 	if (ret)
 		goto out;
 	vm->flags = at->flags;
+	vm->cfg = *at;
 	if (new) {
 		__module_get(THIS_MODULE);
 		new->id = xenhv_next_id++;
@@ -169,31 +170,63 @@ out:
 	return ret;
 }
 
+/*
+ * Take the ABI away from @vm: no new call enters it, and the ones inside
+ * finish (a vCPU that blocks in one, in poll, block or guest idle, has a
+ * pending unblock and returns at once). Then nothing of the ABI runs for
+ * the VM but what its detach stops. Under xenhv_vms_mutex.
+ */
+static const struct xenhv_abi *vm_quiesce(struct xenhv_vm *vm)
+{
+	const struct xenhv_abi *abi = vm->abi;
+	struct kvm_vcpu *vcpu;
+	unsigned long i;
+
+	WRITE_ONCE(vm->abi, NULL);
+	kvm_for_each_vcpu(i, vcpu, vm->kvm)
+		xenhv_core_unblock(vcpu);
+	synchronize_srcu(&xenhv_calls);
+	return abi;
+}
+
 long xenhv_vm_detach(struct kvm *kvm)
 {
+	const struct xenhv_abi *abi;
 	struct xenhv_vm *vm;
 	long ret = -ENOENT;
 
 	mutex_lock(&xenhv_vms_mutex);
 	vm = find_locked(kvm);
 	if (vm && vm->abi) {
-		const struct xenhv_abi *abi = vm->abi;
-		struct kvm_vcpu *vcpu;
-		unsigned long i;
-
-		/*
-		 * No new call enters the ABI; the ones inside finish: a vCPU
-		 * that blocks in one (poll, block, guest idle) has a pending
-		 * unblock and returns at once. Then nothing of the ABI runs for
-		 * the VM but what detach stops.
-		 */
-		WRITE_ONCE(vm->abi, NULL);
-		kvm_for_each_vcpu(i, vcpu, kvm)
-			xenhv_core_unblock(vcpu);
-		synchronize_srcu(&xenhv_calls);
+		abi = vm_quiesce(vm);
 		if (abi->detach)
 			abi->detach(vm);
 		ret = 0;
+	}
+	mutex_unlock(&xenhv_vms_mutex);
+	return ret;
+}
+
+/*
+ * XENHV_RESET_VM: the ABI's state back to the power-on state of the same
+ * attachment. If the new state cannot be allocated, the VM stays detached.
+ */
+long xenhv_vm_reset(struct kvm *kvm)
+{
+	const struct xenhv_abi *abi;
+	struct xenhv_vm *vm;
+	long ret = -ENOENT;
+
+	mutex_lock(&xenhv_vms_mutex);
+	vm = find_locked(kvm);
+	if (vm && vm->abi) {
+		abi = vm_quiesce(vm);
+		if (abi->detach)
+			abi->detach(vm);
+		ret = abi->attach(vm, &vm->cfg);
+		if (!ret)
+			/* The new state before the ABI, as in xenhv_vm_attach(). */
+			smp_store_release(&vm->abi, abi);
 	}
 	mutex_unlock(&xenhv_vms_mutex);
 	return ret;

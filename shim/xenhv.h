@@ -92,6 +92,7 @@ enum xenhv_stat { XENHV_STAT_KERNEL, XENHV_STAT_USER, XENHV_STAT_ERROR, XENHV_NR
  * @id: attachment id reported to userspace.
  * @pid: process that created the VM.
  * @flags: XENHV_ATTACH_* of the current attachment.
+ * @cfg: the attachment's request, for XENHV_RESET_VM.
  * @abi: the ABI in force; NULL once detached (the VM is native again).
  * @xen: Xen state (valid while @abi is the Xen ABI).
  * @hv: Hyper-V state (valid while @abi is the Hyper-V ABI).
@@ -104,6 +105,7 @@ struct xenhv_vm {
 	u64 id;
 	pid_t pid;
 	u32 flags;
+	struct xenhv_attach cfg;
 	const struct xenhv_abi *abi;
 	struct xenhv_xen_state xen;
 	struct xenhv_hv_state hv;
@@ -141,6 +143,7 @@ static inline const struct xenhv_abi *xenhv_vm_abi(struct xenhv_vm *vm)
 void xenhv_vm_destroyed(struct kvm *kvm);
 long xenhv_vm_attach(struct kvm *kvm, struct xenhv_attach *at);
 long xenhv_vm_detach(struct kvm *kvm);
+long xenhv_vm_reset(struct kvm *kvm);
 long xenhv_vm_stats(struct kvm *kvm, struct xenhv_vm_stats *st);
 long xenhv_vm_list(struct xenhv_vm_info *info, u32 *nr);
 long xenhv_vm_cpuid(struct kvm *kvm, struct kvm_cpuid_entry2 *e, u32 *nent);

@@ -29,6 +29,7 @@ struct xen_vcpu *xen_vcpu_get(struct xen_vm *x, struct kvm_vcpu *vcpu)
 	xv->x = x;
 	xv->idx = vcpu->vcpu_idx;
 	xv->runstate.state = RUNSTATE_running;
+	raw_spin_lock_init(&xv->rs_lock);
 	xenhv_timer_init(&xv->timer, timer_expired);
 	xenhv_timer_init(&xv->periodic, periodic_expired);
 	xenhv_timer_init(&xv->poll_timer, poll_expired);
@@ -126,29 +127,53 @@ void xen_write_wallclock(struct xen_vm *x)
 }
 
 /*
- * Runstate. The vCPU's own thread is the only writer: its hypercalls and
- * the shim's hooks on kvm_arch_vcpu_load/put, which run when the thread is
- * scheduled in and out (with preemption off). Every update therefore runs
- * with preemption disabled, so a hook cannot interleave with a hypercall's
- * update. The guest copy is written with XEN_RUNSTATE_UPDATE set in
- * state_entry_time while the fields change, which Linux's reader retries on.
+ * Runstate. Its writers are the vCPU's own hooks on kvm_arch_vcpu_load/put
+ * (scheduled in and out, preemption off), its own hypercalls, and the
+ * registration of the area, which any vCPU may do for another: all hold
+ * xv->rs_lock. The area may straddle two guest pages, so the guest copy is
+ * written bytewise: first the byte of state_entry_time that holds
+ * XEN_RUNSTATE_UPDATE, with the flag set; then everything else; then that
+ * byte without the flag. Linux's reader retries while the flag is set or
+ * the entry time changed.
  */
-static void write_runstate(struct xen_vcpu *xv)
-{
-	struct vcpu_runstate_info *rs = READ_ONCE(xv->rs);
-	u64 entry = xv->runstate.state_entry_time;
+#define RS_FLAG_BYTE	(offsetof(struct vcpu_runstate_info, state_entry_time) + 7)
 
-	if (!rs)
-		return;
-	WRITE_ONCE(rs->state_entry_time, entry | XEN_RUNSTATE_UPDATE);
-	smp_wmb();	/* the update flag before the fields */
-	rs->state = xv->runstate.state;
-	memcpy(rs->time, xv->runstate.time, sizeof(rs->time));
-	smp_wmb();	/* the fields before the final entry time */
-	WRITE_ONCE(rs->state_entry_time, entry);
+/* Bytes [@off, @off + @len) of the area. Under rs_lock. */
+static void rs_copy(struct xen_vcpu *xv, u32 off, const void *src, u32 len)
+{
+	u32 n;
+
+	if (off < xv->rs_len0) {
+		n = min(len, xv->rs_len0 - off);
+		memcpy(xv->rs_va[0] + off, src, n);
+		off += n;
+		src += n;
+		len -= n;
+	}
+	if (len)
+		memcpy(xv->rs_va[1] + (off - xv->rs_len0), src, len);
 }
 
-/* Account the time since the last change to the current state. */
+static void write_runstate(struct xen_vcpu *xv)
+{
+	struct vcpu_runstate_info rs = xv->runstate;
+	const u8 *b = (const u8 *)&rs;
+	u8 flag;
+
+	lockdep_assert_held(&xv->rs_lock);
+	if (!xv->rs_on)
+		return;
+	BUILD_BUG_ON(!(XEN_RUNSTATE_UPDATE & BIT_ULL(63)));
+	flag = b[RS_FLAG_BYTE] | 0x80;
+	rs_copy(xv, RS_FLAG_BYTE, &flag, 1);
+	smp_wmb();	/* the update flag before the fields */
+	rs_copy(xv, 0, b, RS_FLAG_BYTE);
+	rs_copy(xv, RS_FLAG_BYTE + 1, b + RS_FLAG_BYTE + 1, sizeof(rs) - RS_FLAG_BYTE - 1);
+	smp_wmb();	/* the fields before the flag goes */
+	rs_copy(xv, RS_FLAG_BYTE, b + RS_FLAG_BYTE, 1);
+}
+
+/* Account the time since the last change to the current state. Under rs_lock. */
 static void runstate_set(struct xen_vm *x, struct xen_vcpu *xv, int state)
 {
 	u64 now = xenhv_clock_now(&x->clock);
@@ -160,10 +185,12 @@ static void runstate_set(struct xen_vm *x, struct xen_vcpu *xv, int state)
 
 static void runstate_update(struct xen_vm *x, struct xen_vcpu *xv, int state)
 {
-	preempt_disable();
+	unsigned long flags;
+
+	raw_spin_lock_irqsave(&xv->rs_lock, flags);
 	runstate_set(x, xv, state);
 	write_runstate(xv);
-	preempt_enable();
+	raw_spin_unlock_irqrestore(&xv->rs_lock, flags);
 }
 
 /*
@@ -176,36 +203,53 @@ void xen_vcpu_sched(struct xen_vm *x, struct kvm_vcpu *vcpu, bool in)
 	struct xen_vcpu *xv = xen_vcpu_find(x, vcpu->vcpu_idx);
 	int state;
 
-	if (!xv || !READ_ONCE(xv->rs))
+	if (!xv || !READ_ONCE(xv->rs_on))
 		return;
 	if (in)
 		state = RUNSTATE_running;
 	else
 		state = READ_ONCE(vcpu->preempted) ? RUNSTATE_runnable : RUNSTATE_blocked;
-	runstate_set(x, xv, state);
-	write_runstate(xv);
+	runstate_update(x, xv, state);
 }
 
-/* Register (or with @gpa 0, drop) the runstate area of @xv. Under ops_lock. */
+/*
+ * Register (or with @gva 0, drop) the runstate area of @xv: one page, or
+ * the two it straddles, each translated and pinned. Under ops_lock.
+ */
 static long register_runstate(struct kvm_vcpu *vcpu, struct xen_vm *x, struct xen_vcpu *xv,
-			      gpa_t gpa)
+			      u64 gva)
 {
-	struct xenhv_gpage page = {}, old;
+	const u32 size = sizeof(struct vcpu_runstate_info);
+	struct xenhv_gpage page[2] = {}, old[2];
+	unsigned long flags;
+	u32 len0 = size;
+	gpa_t gpa[2];
+	int i;
 
-	if (gpa && xenhv_gpage_pin(vcpu, gpa, &page))
-		return -XEN_EFAULT;
-	preempt_disable();
-	old = xv->rs_page;
-	xv->rs_page = page;
-	WRITE_ONCE(xv->rs, page.va ? page.va + offset_in_page(gpa) : NULL);
+	if (gva) {
+		len0 = min_t(u32, size, PAGE_SIZE - offset_in_page(gva));
+		gpa[0] = xenhv_gva_to_gpa(vcpu, gva);
+		gpa[1] = len0 < size ? xenhv_gva_to_gpa(vcpu, gva + len0) : 0;
+		for (i = 0; i < (len0 < size ? 2 : 1); i++) {
+			if (gpa[i] == INVALID_GPA || xenhv_gpage_pin(vcpu, gpa[i], &page[i])) {
+				xenhv_gpage_unpin(&page[0]);
+				return -XEN_EFAULT;
+			}
+		}
+	}
+	raw_spin_lock_irqsave(&xv->rs_lock, flags);
+	memcpy(old, xv->rs_page, sizeof(old));
+	memcpy(xv->rs_page, page, sizeof(page));
+	xv->rs_va[0] = page[0].va ? page[0].va + offset_in_page(gva) : NULL;
+	xv->rs_va[1] = page[1].va;
+	xv->rs_len0 = len0;
+	WRITE_ONCE(xv->rs_on, !!gva);
 	runstate_set(x, xv, RUNSTATE_running);
 	write_runstate(xv);
-	preempt_enable();
-	if (old.page) {
-		/* The target vCPU's hooks may be writing the old page. */
-		synchronize_rcu();
-		xenhv_gpage_unpin(&old);
-	}
+	raw_spin_unlock_irqrestore(&xv->rs_lock, flags);
+	/* No writer uses the old pages once the lock changed hands. */
+	xenhv_gpage_unpin(&old[0]);
+	xenhv_gpage_unpin(&old[1]);
 	return 0;
 }
 
@@ -322,13 +366,13 @@ long xen_vcpu_op(struct kvm_vcpu *vcpu, struct xen_vm *x, u64 cmd, u64 id, u64 a
 		return ret;
 	case VCPUOP_register_runstate_memory_area:
 	{
-		gpa_t gpa;
+		u64 gva = 0;
 
-		ret = register_area(vcpu, arg, longmode, sizeof(struct vcpu_runstate_info), &gpa);
-		if (ret)
-			return ret;
+		/* Linux's per-CPU area may straddle two pages, as KVM's Xen allows. */
+		if (xenhv_gva_read(vcpu, arg, &gva, longmode ? 8 : 4))
+			return -XEN_EFAULT;
 		mutex_lock(&x->ops_lock);
-		ret = register_runstate(vcpu, x, xv, gpa);
+		ret = register_runstate(vcpu, x, xv, gva);
 		mutex_unlock(&x->ops_lock);
 		return ret;
 	}

@@ -65,7 +65,8 @@ static void xen_free(struct xenhv_vm *vm)
 		if (!xv)
 			continue;
 		xenhv_gpage_unpin(&xv->vi_page);
-		xenhv_gpage_unpin(&xv->rs_page);
+		xenhv_gpage_unpin(&xv->rs_page[0]);
+		xenhv_gpage_unpin(&xv->rs_page[1]);
 		kfree(xv);
 	}
 	xenhv_gpage_unpin(&x->shinfo);

@@ -85,8 +85,16 @@ struct xen_vcpu {
 	bool vi_registered;
 	struct xenhv_gpage vi_page;	/* registered vcpu_info page */
 	u32 vi_offset;
-	struct xenhv_gpage rs_page;	/* registered runstate area's page */
-	struct vcpu_runstate_info *rs;	/* in rs_page; read with preemption off */
+	/*
+	 * The registered runstate area, in one guest page or straddling two
+	 * (rs_len[0] bytes in the first). Its writers (the vCPU's own hooks
+	 * and hypercalls, and registration from any vCPU) hold rs_lock.
+	 */
+	raw_spinlock_t rs_lock;
+	bool rs_on;
+	struct xenhv_gpage rs_page[2];
+	u8 *rs_va[2];
+	u32 rs_len0;
 	gpa_t time_gpa;			/* secondary vcpu_time_info, 0: none */
 	struct vcpu_runstate_info runstate;
 	u32 virq_port[NR_VIRQS];

@@ -8,6 +8,7 @@
  *                [--xen-version MAJOR.MINOR] [--xen-msr MSR] [--xen-cpuid-base BASE]
  *                [--xen-features LIST] [--hv LIST]
  *   xenhv detach --pid PID [--fd N]
+ *   xenhv reset --pid PID [--fd N]   (the guest rebooted: its ABI state anew)
  *   xenhv status [--ops]
  *
  * The VM is found among the process's file descriptors ("anon_inode:kvm-vm")
@@ -62,6 +63,7 @@ static void usage(void)
 		"                    [--xen-version MAJOR.MINOR] [--xen-msr MSR] [--xen-cpuid-base BASE]\n"
 		"                    [--xen-features LIST] [--hv LIST]\n"
 		"       xenhv detach --pid PID [--fd N]\n"
+		"       xenhv reset --pid PID [--fd N]\n"
 		"       xenhv status [--ops]\n");
 	exit(2);
 }
@@ -335,7 +337,8 @@ static int cmd_attach_detach(int argc, char **argv, int attach)
 			usage();
 		}
 	}
-	if (!pid || optind != argc || (attach && !at.abi))
+	/* attach: 1; detach: 0; reset: 2 (those take no ABI). */
+	if (!pid || optind != argc || (attach == 1) != !!at.abi)
 		usage();
 	if (at.abi != XENHV_ABI_XEN && (at.xen.version || at.xen.hypercall_msr ||
 					at.xen.cpuid_base || xen_features))
@@ -348,7 +351,7 @@ static int cmd_attach_detach(int argc, char **argv, int attach)
 		at.hv.features = hv_features;
 	dev = open_dev();
 	vmfd = grab_vm_fd(pid, want);
-	if (attach) {
+	if (attach == 1) {
 		at.vm_fd = vmfd;
 		if (ioctl(dev, XENHV_ATTACH_VM, &at)) {
 			if (errno == EBUSY)
@@ -364,14 +367,17 @@ static int cmd_attach_detach(int argc, char **argv, int attach)
 		printf("attached VM of process %d as %s (id %llu)\n", pid, abi_name(at.abi),
 		       (unsigned long long)at.vm_id);
 	} else {
+		/* struct xenhv_reset has struct xenhv_detach's layout. */
 		struct xenhv_detach d = { .vm_fd = vmfd };
+		const char *what = attach == 2 ? "reset" : "detach";
 
-		if (ioctl(dev, XENHV_DETACH_VM, &d)) {
+		if (ioctl(dev, attach == 2 ? XENHV_RESET_VM : XENHV_DETACH_VM, &d)) {
 			if (errno == ENOENT)
 				die("the VM of process %d is not attached", pid);
-			die("detach: %s", strerror(errno));
+			die("%s: %s", what, strerror(errno));
 		}
-		printf("detached VM of process %d\n", pid);
+		printf("%s VM of process %d\n", attach == 2 ? "reset the ABI state of the" :
+		       "detached", pid);
 	}
 	return 0;
 }
@@ -465,6 +471,8 @@ int main(int argc, char **argv)
 		return cmd_attach_detach(argc - 1, argv + 1, 1);
 	if (!strcmp(argv[1], "detach"))
 		return cmd_attach_detach(argc - 1, argv + 1, 0);
+	if (!strcmp(argv[1], "reset"))
+		return cmd_attach_detach(argc - 1, argv + 1, 2);
 	if (!strcmp(argv[1], "status"))
 		return cmd_status(argc - 1, argv + 1);
 	usage();

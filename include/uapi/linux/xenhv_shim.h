@@ -32,6 +32,7 @@
 #define XENHV_FEAT_ENLIGHTENMENTS	(1ULL << 7)	/* xen/hv config .features */
 #define XENHV_FEAT_HV_AUTO_EOI		(1ULL << 8)	/* SINTs with AutoEOI */
 #define XENHV_FEAT_HV_HOST_SINT		(1ULL << 9)	/* XENHV_HV_BIND_SINT, _POST_MESSAGE */
+#define XENHV_FEAT_RESET		(1ULL << 10)	/* XENHV_RESET_VM */
 
 /**
  * struct xenhv_version - XENHV_GET_VERSION
@@ -139,6 +140,21 @@ struct xenhv_attach {
  * @reserved: must be 0.
  */
 struct xenhv_detach {
+	__s32 vm_fd;
+	__u32 flags;
+	__u64 reserved[3];
+};
+
+/**
+ * struct xenhv_reset - XENHV_RESET_VM: the guest was reset (system reset,
+ *	reboot); release what it set up through the ABI, as a detach and a
+ *	new attachment with the same configuration would, keeping the
+ *	attachment (id, flags, configuration, counters).
+ * @vm_fd: an attached KVM VM file descriptor.
+ * @flags: must be 0.
+ * @reserved: must be 0.
+ */
+struct xenhv_reset {
 	__s32 vm_fd;
 	__u32 flags;
 	__u64 reserved[3];
@@ -388,6 +404,7 @@ struct xenhv_hv_message {
 #define XENHV_GET_VM_STATS	_IOWR(XENHV_IOCTL_TYPE, 0x03, struct xenhv_vm_stats)
 #define XENHV_LIST_VMS		_IOWR(XENHV_IOCTL_TYPE, 0x04, struct xenhv_list)
 #define XENHV_GET_CPUID		_IOWR(XENHV_IOCTL_TYPE, 0x05, struct xenhv_cpuid)
+#define XENHV_RESET_VM		_IOW(XENHV_IOCTL_TYPE, 0x06, struct xenhv_reset)
 #define XENHV_XEN_BIND_PORT	_IOW(XENHV_IOCTL_TYPE, 0x10, struct xenhv_xen_port)
 #define XENHV_XEN_RAISE_PORT	_IOW(XENHV_IOCTL_TYPE, 0x11, struct xenhv_xen_raise)
 #define XENHV_HV_BIND_CONN	_IOW(XENHV_IOCTL_TYPE, 0x20, struct xenhv_hv_conn)
