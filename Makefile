@@ -10,6 +10,7 @@
 #   make test            the whole suite on every target kernel
 #   make bench           hypercall rates, side by side, in one boot per kernel
 #   make acceptance      a nested Debian guest booted with the Xen ABI
+#   make fuzz            the guest-input fuzzers at length (FUZZ_SECONDS per ABI)
 
 TOP := $(CURDIR)
 CACHE ?= $(TOP)/.cache
@@ -28,7 +29,7 @@ endif
 SRCS := Kbuild $(shell find shim include -name '*.[ch]' -o -name 'Kbuild*')
 
 .PHONY: all module module-debug clean deps check sparse style selftests unit tool \
-	test demo bench acceptance install
+	test demo bench acceptance fuzz install
 
 all: module
 
@@ -89,6 +90,9 @@ demo:
 
 bench:
 	@scripts/bench.sh
+
+fuzz:
+	@scripts/fuzz.sh
 
 # A real Linux guest, nested, given the Xen and the Hyper-V ABI with
 # direct-mode synthetic timers (a boot takes about 15 s when it is not
