@@ -595,6 +595,23 @@ XTEST_TIMEOUT(detach_releases_registrations, 60)
 	vm_destroy(vm);
 }
 
+/*
+ * QEMU's system reset, as the shim detects it: the VMM sets vCPU 0's MP
+ * state (QEMU writes every vCPU's only when it resets the machine). The ABI
+ * is reset before that thread's next KVM_RUN.
+ */
+XTEST_TIMEOUT(vmm_reset_of_vcpu0_releases_registrations, 60)
+{
+	struct vm *vm = xen_vm(1, guest_reattached);
+	struct kvm_mp_state mp = { KVM_MP_STATE_RUNNABLE };
+	struct ucall uc;
+
+	TEST_ASSERT_EQ(vcpu_run_ucall(vm->vcpus[0], &uc), UCALL_SYNC);
+	TEST_ASSERT(!ioctl(vm->vcpus[0]->fd, KVM_SET_MP_STATE, &mp), "KVM_SET_MP_STATE");
+	vcpu_run_to_done(vm->vcpus[0]);
+	vm_destroy(vm);
+}
+
 /* XENHV_RESET_VM: the same release, the attachment (id, counters) kept. */
 XTEST_TIMEOUT(reset_vm_releases_registrations, 60)
 {

@@ -237,6 +237,26 @@ static void notrace sched_cb(struct ftrace_regs *fregs, bool in)
 	xenhv_calls_exit(idx);
 }
 
+/*
+ * kvm_arch_vcpu_ioctl_set_mpstate(vcpu, ...): the VMM sets a vCPU's MP
+ * state. QEMU does so for every vCPU exactly when it resets the machine
+ * (and when it loads a migration stream), so vCPU 0's is taken as a system
+ * reset: xenhv_vm_reset_on_return() resets the ABI's state before that
+ * thread returns to userspace, so before vCPU 0 runs again.
+ */
+static void notrace mpstate_cb(unsigned long ip, unsigned long parent_ip,
+			       struct ftrace_ops *ops, struct ftrace_regs *fregs)
+{
+	struct pt_regs *regs = ftrace_get_regs(fregs);
+	struct kvm_vcpu *vcpu;
+
+	if (!regs)
+		return;
+	vcpu = (struct kvm_vcpu *)regs->di;
+	if (vcpu->vcpu_idx == 0)
+		xenhv_vm_reset_on_return(vcpu->kvm);
+}
+
 static void notrace load_cb(unsigned long ip, unsigned long parent_ip,
 			    struct ftrace_ops *ops, struct ftrace_regs *fregs)
 {
@@ -274,6 +294,7 @@ static struct xenhv_hook hooks[] = {
 	REDIRECT(kvm_emulate_cpuid, hook_cpuid),
 	REDIRECT(kvm_emulate_halt, hook_halt),
 	HOOK_ACK,
+	CALLBACK(kvm_arch_vcpu_ioctl_set_mpstate, mpstate_cb),
 	CALLBACK(kvm_arch_vcpu_load, load_cb),
 	CALLBACK(kvm_arch_vcpu_put, put_cb),
 };

@@ -26,6 +26,7 @@
 #include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/srcu.h>
+#include <linux/task_work.h>
 
 #include "xenhv.h"
 #include "core/core.h"
@@ -230,6 +231,46 @@ long xenhv_vm_reset(struct kvm *kvm)
 	}
 	mutex_unlock(&xenhv_vms_mutex);
 	return ret;
+}
+
+/* A reset noticed in atomic context, carried out in the VMM's thread. */
+struct vm_reset_work {
+	struct callback_head cb;
+	struct kvm *kvm;
+};
+
+static void vm_reset_work_fn(struct callback_head *cb)
+{
+	struct vm_reset_work *w = container_of(cb, struct vm_reset_work, cb);
+
+	xenhv_vm_reset(w->kvm);
+	kvm_put_kvm(w->kvm);
+	kfree(w);
+}
+
+/*
+ * The VMM reset an attached VM's machine (hook.c): reset the ABI when the
+ * current thread returns to userspace, which it does before the vCPU whose
+ * state it set can run again. Atomic context; a reference on the VM keeps
+ * it until then.
+ */
+void xenhv_vm_reset_on_return(struct kvm *kvm)
+{
+	const struct xenhv_abi *abi;
+	struct vm_reset_work *w;
+
+	if (!xenhv_vm_lookup(kvm, &abi) || (current->flags & PF_KTHREAD))
+		return;
+	w = kmalloc(sizeof(*w), GFP_ATOMIC);
+	if (!w)
+		return;
+	w->kvm = kvm;
+	kvm_get_kvm(kvm);
+	init_task_work(&w->cb, vm_reset_work_fn);
+	if (task_work_add(current, &w->cb, TWA_RESUME)) {
+		kvm_put_kvm_no_destroy(kvm);
+		kfree(w);
+	}
 }
 
 /* XENHV_XEN_BIND_PORT and XENHV_XEN_RAISE_PORT: VMs attached as Xen only. */

@@ -144,6 +144,7 @@ void xenhv_vm_destroyed(struct kvm *kvm);
 long xenhv_vm_attach(struct kvm *kvm, struct xenhv_attach *at);
 long xenhv_vm_detach(struct kvm *kvm);
 long xenhv_vm_reset(struct kvm *kvm);
+void xenhv_vm_reset_on_return(struct kvm *kvm);
 long xenhv_vm_stats(struct kvm *kvm, struct xenhv_vm_stats *st);
 long xenhv_vm_list(struct xenhv_vm_info *info, u32 *nr);
 long xenhv_vm_cpuid(struct kvm *kvm, struct kvm_cpuid_entry2 *e, u32 *nent);
