@@ -190,29 +190,12 @@ static const struct xenhv_abi *vm_quiesce(struct xenhv_vm *vm)
 	return abi;
 }
 
-long xenhv_vm_detach(struct kvm *kvm)
-{
-	const struct xenhv_abi *abi;
-	struct xenhv_vm *vm;
-	long ret = -ENOENT;
-
-	mutex_lock(&xenhv_vms_mutex);
-	vm = find_locked(kvm);
-	if (vm && vm->abi) {
-		abi = vm_quiesce(vm);
-		if (abi->detach)
-			abi->detach(vm);
-		ret = 0;
-	}
-	mutex_unlock(&xenhv_vms_mutex);
-	return ret;
-}
-
 /*
- * XENHV_RESET_VM: the ABI's state back to the power-on state of the same
- * attachment. If the new state cannot be allocated, the VM stays detached.
+ * Detach, or with @reattach (XENHV_RESET_VM) start the same attachment
+ * again from its power-on state; if that state cannot be allocated, the
+ * VM stays detached.
  */
-long xenhv_vm_reset(struct kvm *kvm)
+static long vm_detach(struct kvm *kvm, bool reattach)
 {
 	const struct xenhv_abi *abi;
 	struct xenhv_vm *vm;
@@ -224,13 +207,23 @@ long xenhv_vm_reset(struct kvm *kvm)
 		abi = vm_quiesce(vm);
 		if (abi->detach)
 			abi->detach(vm);
-		ret = abi->attach(vm, &vm->cfg);
-		if (!ret)
+		ret = reattach ? abi->attach(vm, &vm->cfg) : 0;
+		if (reattach && !ret)
 			/* The new state before the ABI, as in xenhv_vm_attach(). */
 			smp_store_release(&vm->abi, abi);
 	}
 	mutex_unlock(&xenhv_vms_mutex);
 	return ret;
+}
+
+long xenhv_vm_detach(struct kvm *kvm)
+{
+	return vm_detach(kvm, false);
+}
+
+long xenhv_vm_reset(struct kvm *kvm)
+{
+	return vm_detach(kvm, true);
 }
 
 /* A reset noticed in atomic context, carried out in the VMM's thread. */
