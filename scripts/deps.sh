@@ -27,7 +27,7 @@ for a in "$@"; do
 done
 [ ${#series[@]} -gt 0 ] || series=(6.1 6.12)
 
-pkgs=(qemu-system-x86 busybox-static cpio sparse kmod pahole xz-utils zstd gcc make
+pkgs=(qemu-system-x86 busybox-static cpio sparse kmod pahole xz-utils zstd gcc make clang libclang-rt-dev
       libc6-dev libelf-dev bc flex bison rsync)
 apt_updated=0
 

@@ -19,76 +19,37 @@
 
 #include "hv.h"
 
-/* The fixed parts of the inputs (hyperv-tlfs.h layouts). */
-#define HV_FLUSH_HDR		(2 * sizeof(u64))		/* address space, flags */
-#define HV_VPSET_HDR		(2 * sizeof(u64))		/* format, valid banks */
-#define HV_IPI_HDR		sizeof(u64)			/* vector, reserved */
-#define HV_FLUSH_FLAGS		(HV_FLUSH_ALL_PROCESSORS | \
-				 HV_FLUSH_ALL_VIRTUAL_ADDRESS_SPACES | \
-				 HV_FLUSH_NON_GLOBAL_MAPPINGS_ONLY)
-#define HV_MAX_BANKS		64
-
 struct hv_vpmask {
 	DECLARE_BITMAP(bits, KVM_MAX_VCPUS);
 };
 
-static void vpmask_from_u64(struct hv_vm *h, u64 mask, struct hv_vpmask *m)
-{
-	u32 n = hv_nr_vps(h);
-
-	/* VP indexes with no vCPU are ignored, as KVM does. */
-	if (n < 64)
-		mask &= GENMASK_ULL(n - 1, 0);
-	bitmap_zero(m->bits, KVM_MAX_VCPUS);
-	bitmap_from_arr64(m->bits, &mask, min_t(u32, 64, KVM_MAX_VCPUS));
-}
-
-static void vpmask_all(struct hv_vm *h, struct hv_vpmask *m)
-{
-	bitmap_zero(m->bits, KVM_MAX_VCPUS);
-	bitmap_set(m->bits, 0, hv_nr_vps(h));
-}
-
 /*
  * A struct hv_vpset at @gpa whose bank_contents are the call's variable
  * header (@banks qwords). The caller checked that the block is in one page.
+ * The banks are read into the calling vCPU's buffer.
  */
 static u16 vpmask_from_set(struct kvm_vcpu *vcpu, struct hv_vm *h, u64 gpa, u16 banks,
 			   struct hv_vpmask *m)
 {
-	u32 n = hv_nr_vps(h);
-	u64 hdr[2], bank;
-	int i, k = 0;
+	struct hv_vcpu *hvc = hv_vcpu_get(h, vcpu);
+	u64 hdr[HV_VPSET_HDR_QWORDS];
+	bool all;
+	u16 status;
 
-	if (xenhv_gpa_read(vcpu, gpa, hdr, sizeof(hdr)))
+	if (!hvc || xenhv_gpa_read(vcpu, gpa, hdr, sizeof(hdr)))
 		return HV_STATUS_INVALID_HYPERCALL_INPUT;
-	switch (hdr[0]) {
-	case HV_GENERIC_SET_ALL:
-		if (banks)
-			return HV_STATUS_INVALID_HYPERCALL_INPUT;
-		vpmask_all(h, m);
+	status = hv_vpset_check(hdr, banks, &all);
+	if (status)
+		return status;
+	if (all) {
+		hv_vpmask_all(hv_nr_vps(h), m->bits, KVM_MAX_VCPUS);
 		return HV_STATUS_SUCCESS;
-	case HV_GENERIC_SET_SPARSE_4K:
-		break;
-	default:
-		return HV_STATUS_INVALID_PARAMETER;
 	}
-	if (hweight64(hdr[1]) != banks)
+	/* hv_vpset_check() bounded banks by HV_VPSET_MAX_BANKS. */
+	if (banks && xenhv_gpa_read(vcpu, gpa + sizeof(hdr), hvc->vpset_bank,
+				    banks * sizeof(u64)))
 		return HV_STATUS_INVALID_HYPERCALL_INPUT;
-	bitmap_zero(m->bits, KVM_MAX_VCPUS);
-	for_each_set_bit(i, (unsigned long *)&hdr[1], HV_MAX_BANKS) {
-		u32 first = i * 64;
-
-		if (xenhv_gpa_read(vcpu, gpa + sizeof(hdr) + k++ * sizeof(u64), &bank,
-				   sizeof(bank)))
-			return HV_STATUS_INVALID_HYPERCALL_INPUT;
-		/* VP indexes with no vCPU are ignored, as KVM does. */
-		if (first >= n)
-			continue;
-		if (n - first < 64)
-			bank &= GENMASK_ULL(n - first - 1, 0);
-		bitmap_from_arr64(m->bits + BIT_WORD(first), &bank, 64);
-	}
+	hv_vpset_decode(hdr, hvc->vpset_bank, hv_nr_vps(h), m->bits, KVM_MAX_VCPUS);
 	return HV_STATUS_SUCCESS;
 }
 
@@ -124,31 +85,27 @@ static void hv_flush_vcpus(struct kvm_vcpu *self, struct hv_vpmask *m)
 
 u16 hv_call_flush(struct kvm_vcpu *vcpu, struct hv_vm *h, struct hv_call *c)
 {
-	bool ex = c->code == HVCALL_FLUSH_VIRTUAL_ADDRESS_SPACE_EX ||
-		  c->code == HVCALL_FLUSH_VIRTUAL_ADDRESS_LIST_EX;
-	bool list = c->code == HVCALL_FLUSH_VIRTUAL_ADDRESS_LIST ||
-		    c->code == HVCALL_FLUSH_VIRTUAL_ADDRESS_LIST_EX;
 	struct hv_vpmask m;
 	u64 hdr[3], len;
 	u16 status;
+	bool ex;
 
-	if (c->fast || (!ex && c->varhead) || (!list && (c->rep_cnt || c->rep_idx)) ||
-	    c->rep_idx > c->rep_cnt)
-		return HV_STATUS_INVALID_HYPERCALL_INPUT;
-	len = HV_FLUSH_HDR + (ex ? HV_VPSET_HDR + c->varhead * sizeof(u64) : sizeof(u64)) +
-	      c->rep_cnt * sizeof(u64);
+	status = hv_flush_check(c, &ex, &len);
+	if (status)
+		return status;
 	if (!hv_block_ok(c->ingpa, len))
 		return HV_STATUS_INVALID_ALIGNMENT;
 	if (xenhv_gpa_read(vcpu, c->ingpa, hdr, ex ? HV_FLUSH_HDR : sizeof(hdr)))
 		return HV_STATUS_INVALID_HYPERCALL_INPUT;
-	if (hdr[1] & ~HV_FLUSH_FLAGS)
-		return HV_STATUS_INVALID_PARAMETER;
+	status = hv_flush_flags_check(hdr[1]);
+	if (status)
+		return status;
 	if (ex) {
 		status = vpmask_from_set(vcpu, h, c->ingpa + HV_FLUSH_HDR, c->varhead, &m);
 		if (status)
 			return status;
 	} else {
-		vpmask_from_u64(h, hdr[2], &m);
+		hv_vpmask_from_u64(hdr[2], hv_nr_vps(h), m.bits, KVM_MAX_VCPUS);
 	}
 	/*
 	 * A non-Ex flush with an empty mask flushes all: Windows Server 2012
@@ -156,7 +113,7 @@ u16 hv_call_flush(struct kvm_vcpu *vcpu, struct hv_vm *h, struct hv_call *c)
 	 * knows.
 	 */
 	if ((hdr[1] & HV_FLUSH_ALL_PROCESSORS) || (!ex && !hdr[2]))
-		vpmask_all(h, &m);
+		hv_vpmask_all(hv_nr_vps(h), m.bits, KVM_MAX_VCPUS);
 	/* The address list only narrows the flush: every target flushes all. */
 	hv_flush_vcpus(vcpu, &m);
 	c->reps = c->rep_cnt;
@@ -165,28 +122,28 @@ u16 hv_call_flush(struct kvm_vcpu *vcpu, struct hv_vm *h, struct hv_call *c)
 
 u16 hv_call_send_ipi(struct kvm_vcpu *vcpu, struct hv_vm *h, struct hv_call *c)
 {
-	bool ex = c->code == HVCALL_SEND_IPI_EX;
 	struct hv_vpmask m;
 	struct kvm_vcpu *v;
 	unsigned long i;
-	u64 hdr[2];
+	u64 hdr[2], len;
 	u16 status;
+	bool ex;
 
-	if (c->rep_cnt || c->rep_idx || (!ex && c->varhead) || (ex && c->fast))
-		return HV_STATUS_INVALID_HYPERCALL_INPUT;
+	status = hv_ipi_check(c, &ex, &len);
+	if (status)
+		return status;
 	if (c->fast) {
 		hdr[0] = c->ingpa;
 		hdr[1] = c->outgpa;
 	} else {
-		if (!hv_block_ok(c->ingpa, ex ? HV_IPI_HDR + HV_VPSET_HDR +
-					       c->varhead * sizeof(u64) : sizeof(hdr)))
+		if (!hv_block_ok(c->ingpa, len))
 			return HV_STATUS_INVALID_ALIGNMENT;
 		if (xenhv_gpa_read(vcpu, c->ingpa, hdr, ex ? HV_IPI_HDR : sizeof(hdr)))
 			return HV_STATUS_INVALID_HYPERCALL_INPUT;
 	}
-	/* Vector in bits 31:0; target VTL and reserved bytes must be 0. */
-	if ((hdr[0] >> 32) || (u32)hdr[0] < HV_SYNIC_FIRST_VALID_VECTOR || (u32)hdr[0] > 255)
-		return HV_STATUS_INVALID_PARAMETER;
+	status = hv_ipi_vector_check(hdr[0]);
+	if (status)
+		return status;
 	if (!xenhv_guest_has_lapic(vcpu))
 		return HV_STATUS_INVALID_PARAMETER;
 	if (ex) {
@@ -194,7 +151,7 @@ u16 hv_call_send_ipi(struct kvm_vcpu *vcpu, struct hv_vm *h, struct hv_call *c)
 		if (status)
 			return status;
 	} else {
-		vpmask_from_u64(h, hdr[1], &m);
+		hv_vpmask_from_u64(hdr[1], hv_nr_vps(h), m.bits, KVM_MAX_VCPUS);
 	}
 	kvm_for_each_vcpu(i, v, vcpu->kvm) {
 		if (i >= KVM_MAX_VCPUS || !test_bit(i, m.bits))
@@ -205,47 +162,43 @@ u16 hv_call_send_ipi(struct kvm_vcpu *vcpu, struct hv_vm *h, struct hv_call *c)
 	return HV_STATUS_SUCCESS;
 }
 
-struct hv_signal_input {
-	u32 conn_id;
-	u16 flag;
-	u16 rsvdz;
-};
-
 u16 hv_call_signal_event(struct kvm_vcpu *vcpu, struct hv_vm *h, struct hv_call *c,
 			 bool *to_user)
 {
-	struct hv_signal_input in;
 	struct hv_conn *conn;
-	u16 status = HV_STATUS_SUCCESS;
-	u32 vp = 0, sint = 0, flag = 0;
+	u16 status, in_flag;
+	u32 vp = 0, sint = 0, flag = 0, conn_id;
+	u64 word;
 
-	if (c->rep_cnt || c->rep_idx || c->varhead)
-		return HV_STATUS_INVALID_HYPERCALL_INPUT;
+	status = hv_signal_check(c);
+	if (status)
+		return status;
 	if (c->fast) {
-		memcpy(&in, &c->ingpa, sizeof(in));
+		word = c->ingpa;
 	} else {
-		if (!hv_block_ok(c->ingpa, sizeof(in)))
+		if (!hv_block_ok(c->ingpa, sizeof(word)))
 			return HV_STATUS_INVALID_ALIGNMENT;
-		if (xenhv_gpa_read(vcpu, c->ingpa, &in, sizeof(in)))
+		if (xenhv_gpa_read(vcpu, c->ingpa, &word, sizeof(word)))
 			return HV_STATUS_INVALID_HYPERCALL_INPUT;
 	}
-	if (in.rsvdz)
-		return HV_STATUS_INVALID_PARAMETER;
+	status = hv_signal_input(word, &conn_id, &in_flag);
+	if (status)
+		return status;
 	rcu_read_lock();
-	conn = xa_load(&h->conns, in.conn_id);
+	conn = xa_load(&h->conns, conn_id);
 	if (!conn) {
 		*to_user = true;
 	} else if (conn->efd) {
-		if (in.flag)
+		if (in_flag)
 			status = HV_STATUS_INVALID_PARAMETER;
 		else
 			xenhv_eventfd_signal(conn->efd);
-	} else if (conn->flag + in.flag >= HV_EVENT_FLAGS_COUNT) {
+	} else if (conn->flag + in_flag >= HV_EVENT_FLAGS_COUNT) {
 		status = HV_STATUS_INVALID_PARAMETER;
 	} else {
 		vp = conn->vp;
 		sint = conn->sint;
-		flag = conn->flag + in.flag;
+		flag = conn->flag + in_flag;
 		status = U16_MAX;
 	}
 	rcu_read_unlock();
@@ -261,7 +214,7 @@ u16 hv_call_ext_query(struct kvm_vcpu *vcpu, struct hv_call *c)
 {
 	u64 caps = 0;
 
-	if (c->fast || c->rep_cnt || c->rep_idx || c->varhead)
+	if (c->fast || !hv_call_simple(c))
 		return HV_STATUS_INVALID_HYPERCALL_INPUT;
 	if (!hv_block_ok(c->outgpa, sizeof(caps)))
 		return HV_STATUS_INVALID_ALIGNMENT;

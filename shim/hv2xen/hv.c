@@ -577,25 +577,16 @@ static int hv_set_msr(struct kvm_vcpu *vcpu, struct xenhv_vm *vm, struct msr_dat
 
 static void hv_decode(struct kvm_vcpu *vcpu, struct hv_call *c)
 {
-	c->longmode = xenhv_guest_64bit(vcpu);
-	if (c->longmode) {
-		c->control = xenhv_reg(vcpu, VCPU_REGS_RCX);
-		c->ingpa = xenhv_reg(vcpu, VCPU_REGS_RDX);
-		c->outgpa = xenhv_reg(vcpu, VCPU_REGS_R8);
-	} else {
-		c->control = ((u64)(u32)xenhv_reg(vcpu, VCPU_REGS_RDX) << 32) |
-			     (u32)xenhv_reg(vcpu, VCPU_REGS_RAX);
-		c->ingpa = ((u64)(u32)xenhv_reg(vcpu, VCPU_REGS_RBX) << 32) |
-			   (u32)xenhv_reg(vcpu, VCPU_REGS_RCX);
-		c->outgpa = ((u64)(u32)xenhv_reg(vcpu, VCPU_REGS_RDI) << 32) |
-			    (u32)xenhv_reg(vcpu, VCPU_REGS_RSI);
-	}
-	c->code = c->control & 0xffff;
-	c->fast = c->control & HV_HYPERCALL_FAST_BIT;
-	c->varhead = (c->control & HV_HYPERCALL_VARHEAD_MASK) >> HV_HYPERCALL_VARHEAD_OFFSET;
-	c->rep_cnt = (c->control & HV_HYPERCALL_REP_COMP_MASK) >> HV_HYPERCALL_REP_COMP_OFFSET;
-	c->rep_idx = (c->control & HV_HYPERCALL_REP_START_MASK) >> HV_HYPERCALL_REP_START_OFFSET;
-	c->reps = 0;
+	if (xenhv_guest_64bit(vcpu))
+		hv_call_decode(c, xenhv_reg(vcpu, VCPU_REGS_RCX), xenhv_reg(vcpu, VCPU_REGS_RDX),
+			       xenhv_reg(vcpu, VCPU_REGS_R8), true);
+	else
+		hv_call_decode(c, ((u64)(u32)xenhv_reg(vcpu, VCPU_REGS_RDX) << 32) |
+				  (u32)xenhv_reg(vcpu, VCPU_REGS_RAX),
+			       ((u64)(u32)xenhv_reg(vcpu, VCPU_REGS_RBX) << 32) |
+				  (u32)xenhv_reg(vcpu, VCPU_REGS_RCX),
+			       ((u64)(u32)xenhv_reg(vcpu, VCPU_REGS_RDI) << 32) |
+				  (u32)xenhv_reg(vcpu, VCPU_REGS_RSI), false);
 }
 
 static int hv_complete(struct kvm_vcpu *vcpu, bool longmode, u64 result)
@@ -627,17 +618,6 @@ static int hv_exit_to_user(struct kvm_vcpu *vcpu, const struct hv_call *c)
 	run->hyperv.u.hcall.result = HV_STATUS_INVALID_HYPERCALL_CODE;
 	vcpu->arch.complete_userspace_io = hv_complete_userspace;
 	return 0;
-}
-
-bool hv_block_ok(u64 gpa, u64 len)
-{
-	return IS_ALIGNED(gpa, 8) && offset_in_page(gpa) + len <= PAGE_SIZE;
-}
-
-/* A call without rep count, rep start or variable header. */
-static bool hv_simple(const struct hv_call *c)
-{
-	return !c->rep_cnt && !c->rep_idx && !c->varhead;
 }
 
 /* The enlightenment a call belongs to; 0 for the ones every set has. */
@@ -687,7 +667,7 @@ static int hv_hypercall(struct kvm_vcpu *vcpu, struct xenhv_vm *vm)
 	}
 	switch (c.code) {
 	case HVCALL_NOTIFY_LONG_SPIN_WAIT:		/* SCHEDOP_yield */
-		if (!hv_simple(&c)) {
+		if (!hv_call_simple(&c)) {
 			status = HV_STATUS_INVALID_HYPERCALL_INPUT;
 			break;
 		}
@@ -708,7 +688,7 @@ static int hv_hypercall(struct kvm_vcpu *vcpu, struct xenhv_vm *vm)
 		status = hv_call_signal_event(vcpu, h, &c, &to_user);
 		break;
 	case HVCALL_POST_MESSAGE:			/* the VMM's */
-		if (c.fast || !hv_simple(&c)) {
+		if (c.fast || !hv_call_simple(&c)) {
 			status = HV_STATUS_INVALID_HYPERCALL_INPUT;
 			break;
 		}

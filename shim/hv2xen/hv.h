@@ -18,6 +18,7 @@
 #include "xenhv.h"
 #include "guest.h"
 #include "core/core.h"
+#include "decode.h"
 
 /* Not in every kernel's hyperv-tlfs.h. */
 #ifndef HV_EXT_CALL_QUERY_CAPABILITIES
@@ -75,6 +76,8 @@ struct hv_vcpu {
 	/* The VMM's messages waiting for a busy SIM slot; under h->lock. */
 	struct hv_message *host_msg[HV_NR_SINTS];
 	bool idle;			/* in a GUEST_IDLE read */
+	/* The sparse VP set banks of this vCPU's hypercall being decoded. */
+	u64 vpset_bank[HV_VPSET_MAX_BANKS];
 	struct xenhv_timer idle_timer;
 };
 
@@ -147,20 +150,6 @@ bool hv_auto_eoi(struct hv_vm *h, struct kvm_vcpu *vcpu, int vector);
 void hv_auto_eoi_release(struct hv_vm *h, bool may_sleep);
 void hv_vcpu_free(struct hv_vcpu *hvc);
 
-/* A decoded hypercall input value; @reps is the rep count completed. */
-struct hv_call {
-	u64 control;
-	u64 ingpa;
-	u64 outgpa;
-	u16 code;
-	bool fast;
-	u16 varhead;
-	u16 rep_cnt;
-	u16 rep_idx;
-	u16 reps;
-	bool longmode;
-};
-
 /* hcall.c: each returns an HV_STATUS_* code. */
 u16 hv_call_flush(struct kvm_vcpu *vcpu, struct hv_vm *h, struct hv_call *c);
 u16 hv_call_send_ipi(struct kvm_vcpu *vcpu, struct hv_vm *h, struct hv_call *c);
@@ -170,7 +159,5 @@ u16 hv_call_signal_event(struct kvm_vcpu *vcpu, struct hv_vm *h, struct hv_call 
 u16 hv_call_ext_query(struct kvm_vcpu *vcpu, struct hv_call *c);
 int hv_bind_conn(struct hv_vm *h, const struct xenhv_hv_conn *b);
 void hv_conns_teardown(struct hv_vm *h);
-/* An input or output block: 8-byte aligned, within one page. */
-bool hv_block_ok(u64 gpa, u64 len);
 
 #endif

@@ -227,7 +227,7 @@ static long register_runstate(struct kvm_vcpu *vcpu, struct xen_vm *x, struct xe
 	int i;
 
 	if (gva) {
-		len0 = min_t(u32, size, PAGE_SIZE - offset_in_page(gva));
+		len0 = xen_area_first_len(gva, size);
 		gpa[0] = xenhv_gva_to_gpa(vcpu, gva);
 		gpa[1] = len0 < size ? xenhv_gva_to_gpa(vcpu, gva + len0) : 0;
 		for (i = 0; i < (len0 < size ? 2 : 1); i++) {
@@ -288,11 +288,11 @@ static long register_vcpu_info(struct kvm_vcpu *vcpu, struct kvm_vcpu *target,
 
 	if (xenhv_gva_read(vcpu, arg, &r, sizeof(r)))
 		return -XEN_EFAULT;
-	if (r.offset > PAGE_SIZE - sizeof(struct vcpu_info) || r.rsvd)
+	if (xen_vcpu_info_check(r.mfn, r.offset, r.rsvd, sizeof(struct vcpu_info)))
 		return -XEN_EINVAL;
 	if (xv->vi_registered)
 		return -XEN_EINVAL;
-	if (r.mfn >> (52 - PAGE_SHIFT) || xenhv_gpage_pin(vcpu, r.mfn << PAGE_SHIFT, &gp))
+	if (xenhv_gpage_pin(vcpu, r.mfn << PAGE_SHIFT, &gp))
 		return -XEN_EINVAL;
 	raw_spin_lock_irqsave(&x->lock, flags);
 	vi = gp.va + r.offset;
@@ -393,8 +393,9 @@ long xen_vcpu_op(struct kvm_vcpu *vcpu, struct xen_vm *x, u64 cmd, u64 id, u64 a
 
 		if (xenhv_gva_read(vcpu, arg, &t, 12))
 			return -XEN_EFAULT;
-		if ((t.flags & VCPU_SSHOTTMR_future) && t.timeout_abs_ns < now)
-			return -XEN_ETIME;
+		ret = xen_singleshot_check(t.timeout_abs_ns, t.flags & VCPU_SSHOTTMR_future, now);
+		if (ret)
+			return ret;
 		/* A deadline already past fires at once, as on Xen. */
 		xenhv_timer_start(&xv->timer,
 				  xenhv_clock_guest_deadline(now, t.timeout_abs_ns), 0);
@@ -408,9 +409,9 @@ long xen_vcpu_op(struct kvm_vcpu *vcpu, struct xen_vm *x, u64 cmd, u64 id, u64 a
 
 		if (xenhv_gva_read(vcpu, arg, &p, sizeof(p)))
 			return -XEN_EFAULT;
-		/* Xen's bounds: 1 ms up to STIME_DELTA_MAX. */
-		if (p.period_ns < NSEC_PER_MSEC || p.period_ns > S64_MAX)
-			return -XEN_EINVAL;
+		ret = xen_periodic_check(p.period_ns);
+		if (ret)
+			return ret;
 		xenhv_timer_start(&xv->periodic, xenhv_deadline_in(p.period_ns), p.period_ns);
 		return 0;
 	}
@@ -441,9 +442,8 @@ long xen_set_timer_op(struct kvm_vcpu *vcpu, struct xen_vm *x, u64 timeout)
 		xenhv_timer_stop(&xv->timer);
 		return 0;
 	}
-	if ((s64)timeout < 0 || (timeout > now && timeout - now > (1ull << 50)))
-		timeout = now + 100 * NSEC_PER_MSEC;
-	xenhv_timer_start(&xv->timer, xenhv_clock_guest_deadline(now, timeout), 0);
+	xenhv_timer_start(&xv->timer,
+			  xenhv_clock_guest_deadline(now, xen_timer_op_deadline(timeout, now)), 0);
 	return 0;
 }
 
@@ -461,28 +461,24 @@ static bool any_pending(struct xen_vm *x, const u32 *ports, u32 n)
 static long sched_poll(struct kvm_vcpu *vcpu, struct xen_vm *x, struct xen_vcpu *xv,
 		       bool longmode, u64 arg)
 {
-	u32 ports[XEN_POLL_MAX_PORTS], n, i;
-	u64 handle, timeout, now = 0;
+	u32 ports[XEN_POLL_MAX_PORTS], n;
+	struct xen_poll_args a;
+	u64 timeout, now = 0;
 	u8 raw[24];
+	int ret;
 
-	if (xenhv_gva_read(vcpu, arg, raw, longmode ? 24 : 16))
+	if (xenhv_gva_read(vcpu, arg, raw, xen_poll_size(longmode)))
 		return -XEN_EFAULT;
-	if (longmode) {
-		handle = get_unaligned((u64 *)raw);
-		n = get_unaligned((u32 *)(raw + 8));
-		timeout = get_unaligned((u64 *)(raw + 16));
-	} else {
-		handle = get_unaligned((u32 *)raw);
-		n = get_unaligned((u32 *)(raw + 4));
-		timeout = get_unaligned((u64 *)(raw + 8));
-	}
-	if (n > XEN_POLL_MAX_PORTS)
-		return -XEN_EINVAL;
-	if (n && xenhv_gva_read(vcpu, handle, ports, n * sizeof(u32)))
+	ret = xen_poll_decode(raw, longmode, &a);
+	if (ret)
+		return ret;
+	n = a.nr_ports;
+	timeout = a.timeout;
+	if (n && xenhv_gva_read(vcpu, a.ports, ports, n * sizeof(u32)))
 		return -XEN_EFAULT;
-	for (i = 0; i < n; i++)
-		if (!ports[i] || ports[i] >= XEN_NR_PORTS)
-			return -XEN_EINVAL;
+	ret = xen_poll_ports_check(ports, n);
+	if (ret)
+		return ret;
 	if (any_pending(x, ports, n))
 		return 0;
 	if (timeout) {

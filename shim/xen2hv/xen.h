@@ -23,21 +23,10 @@
 #include "xenhv.h"
 #include "guest.h"
 #include "core/core.h"
+#include "decode.h"
 
-/* Xen's error numbers (xen/include/public/errno.h); results are -XEN_E*. */
-#define XEN_EPERM		1
-#define XEN_ENOENT		2
-#define XEN_ESRCH		3
-#define XEN_EFAULT		14
-#define XEN_EBUSY		16
-#define XEN_EEXIST		17
-#define XEN_EINVAL		22
-#define XEN_ENOSPC		28
-#define XEN_ENOSYS		38
-#define XEN_ETIME		62
-
-#define XEN_NR_PORTS		(sizeof(xen_ulong_t) * 8 * sizeof(xen_ulong_t) * 8)
-#define XEN_POLL_MAX_PORTS	128
+/* The 2-level ABI's port count, as decode.h has it for 64-bit guests. */
+static_assert(sizeof(xen_ulong_t) * 8 * sizeof(xen_ulong_t) * 8 == XEN_NR_PORTS);
 #define XEN_POLL_ANY		U32_MAX
 
 enum xen_port_type {
