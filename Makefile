@@ -3,11 +3,12 @@
 # xenhv_shim: out-of-tree module, selftests, tools and the test runner.
 #
 #   make                 build xenhv_shim.ko against KDIR (default: the running kernel)
-#   make KVER=6.1|6.12   build against the fetched Debian kernel headers (build/<KVER>/)
+#   make KVER=6.1|6.12|debug  build against a fetched Debian kernel's headers,
+#                        or the debug kernel's tree (build/<KVER>/)
 #   make deps            install host packages and fetch the target kernels
 #   make check           sparse (C=2) and checkpatch over the sources
 #   make demo            load the module in each target kernel and run a VM
-#   make test            the whole suite on every target kernel
+#   make test            the whole suite on 6.1, 6.12 and the debug kernel
 #   make bench           hypercall rates, side by side, in one boot per kernel
 #   make acceptance      a nested Debian guest booted with the Xen ABI
 #   make fuzz            the guest-input fuzzers at length (FUZZ_SECONDS per ABI)

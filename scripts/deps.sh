@@ -3,7 +3,8 @@
 #
 # Install the host packages the build and the test runner need, and fetch the
 # newest Debian 6.1 and 6.12 kernels (image, modules, build headers) into
-# .cache/kernels/<series>/, without installing a kernel on the host.
+# .cache/kernels/<series>/, without installing a kernel on the host. The
+# series "debug" is the sanitizer kernel that scripts/debug-kernel.sh builds.
 #
 # Usage: scripts/deps.sh [--refresh] [--checkpatch] [SERIES...]
 #   SERIES defaults to "6.1 6.12"; --checkpatch also extracts checkpatch.pl
@@ -126,6 +127,10 @@ fetch_checkpatch() {
 
 mkdir -p "$cache"
 for s in "${series[@]}"; do
-	fetch_series "$s"
+	if [ "$s" = debug ]; then
+		"$top/scripts/debug-kernel.sh" $([ $refresh -eq 0 ] || echo --refresh)
+	else
+		fetch_series "$s"
+	fi
 done
 [ $want_checkpatch -eq 0 ] || fetch_checkpatch

@@ -9,7 +9,7 @@
 # locks up, or the run times out.
 #
 # Usage: scripts/run.sh [-k SERIES] [-t SECONDS] [--no-module] [--smp N] [--mem SIZE] -- CMD [ARG...]
-#   SERIES: 6.1 or 6.12 (default 6.12). Environment: XENHV_RUNNER=qemu|vng,
+#   SERIES: 6.1, 6.12 or debug (default 6.12). Environment: XENHV_RUNNER=qemu|vng,
 #   XENHV_ACCEL=kvm|tcg to override the probe.
 set -euo pipefail
 
@@ -83,6 +83,8 @@ probe_accel() {
 
 append="console=ttyS0 loglevel=4 panic=-1 panic_on_warn=1 oops=panic mitigations=off tsc=reliable"
 append+=" xenhv.repo=$top xenhv.run=$run xenhv.kroot=$kdir/root xenhv.series=$series xenhv.module=$module"
+# A kernel's own boot parameters (the debug kernel's).
+[ -f "$kdir/cmdline" ] && append+=" $(cat "$kdir/cmdline")"
 
 runner=${XENHV_RUNNER:-}
 if [ -z "$runner" ]; then

@@ -3,7 +3,10 @@
 #
 # make test: set up, build, run the userspace unit tests, then boot each target
 # kernel and run the whole selftest suite in it, and the acceptance boots of a
-# nested Linux guest with each ABI (scripts/guest/suite.sh). Each kernel's TAP
+# nested Linux guest with each ABI (scripts/guest/suite.sh). The kernels are
+# Debian's 6.1 and 6.12 and the debug kernel (scripts/debug-kernel.sh), on
+# which any KASAN, lockdep, UBSAN, object-debugging or kmemleak report fails
+# the run. Each kernel's TAP
 # and the nested guests' boot logs go to artifacts/; the last line sums every
 # result:
 #   N passed, N failed, N skipped
@@ -11,7 +14,7 @@ set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
-kernels=${KERNELS:-6.1 6.12}
+kernels=${KERNELS:-6.1 6.12 debug}
 art=$top/artifacts
 mkdir -p "$art"
 
@@ -38,7 +41,10 @@ tally "$art/runner.log"
 for k in $kernels; do
 	echo "== selftests and nested-guest acceptance on $k"
 	rm -f build/l2/l2-*.log build/l2/l2-*.log.[0-9]
-	scripts/run.sh -k "$k" -- scripts/guest/suite.sh 2>&1 | tee "$art/selftests-$k.log"
+	# The sanitizers make the debug kernel several times slower.
+	tmo=1200
+	[ "$k" = debug ] && tmo=3600
+	scripts/run.sh -k "$k" -t $tmo -- scripts/guest/suite.sh 2>&1 | tee "$art/selftests-$k.log"
 	rc=${PIPESTATUS[0]}
 	tally "$art/selftests-$k.log"
 	if [ "$rc" -ne 0 ] && ! grep -qE '^# xenhv-tally: pass [0-9]+ fail [1-9]' "$art/selftests-$k.log"; then
@@ -47,6 +53,7 @@ for k in $kernels; do
 	fi
 	cp build/run/"$k"/dmesg.log "$art/dmesg-$k.log" 2>/dev/null
 	cp build/run/"$k"/console.log "$art/console-$k.log" 2>/dev/null
+	cp build/run/"$k"/kmemleak.log "$art/kmemleak-$k.log" 2>/dev/null
 	for f in build/l2/l2-*-on-*.log build/l2/l2-*-on-*.log.[0-9]; do
 		[ -f "$f" ] && cp "$f" "$art/"
 	done

@@ -373,6 +373,88 @@ XTEST_TIMEOUT(send_ipi_and_ex, 60)
 	vm_destroy(vm);
 }
 
+/*
+ * xAPIC mode, vCPU ids 255 and 256: their APIC IDs are 0xff (broadcast) and
+ * 0 (vCPU 0's). A vector for VP 1 or VP 2 must reach that vCPU alone.
+ * The LAPICs stay in xAPIC mode (software-enabled by the host), so the
+ * handler tells the vCPUs apart by their stacks and sends no EOI: one
+ * interrupt per vector and vCPU is all it counts.
+ */
+#define XA_VEC_A	0x60
+#define XA_VEC_B	0x61
+#define XA_SPINS	20000000ul
+
+static volatile uint64_t xa_irqs[3][2];
+static volatile uint64_t xa_mem, xa_ready, xa_done;
+
+static void xa_handler(struct ex_regs *regs)
+{
+	uint64_t idx = (xa_mem - regs->rsp) / (2 * VM_STACK_SIZE);
+
+	if (idx < 3)
+		xa_irqs[idx][regs->vector - XA_VEC_A]++;
+}
+
+static void guest_ipi_xapic(uint64_t vcpu, uint64_t mem)
+{
+	unsigned long i;
+
+	xa_mem = mem;
+	guest_set_handler(XA_VEC_A, xa_handler);
+	guest_set_handler(XA_VEC_B, xa_handler);
+	if (vcpu) {
+		__atomic_add_fetch(&xa_ready, 1, __ATOMIC_SEQ_CST);
+		__asm__ volatile("sti");
+		while (!__atomic_load_n(&xa_done, __ATOMIC_SEQ_CST))
+			__asm__ volatile("pause");
+		__asm__ volatile("cli");
+		GUEST_DONE();
+	}
+	hg_enable_hypercalls();
+	while (__atomic_load_n(&xa_ready, __ATOMIC_SEQ_CST) != 2)
+		__asm__ volatile("pause");
+	HCALL_EQ(HG_FAST(HVCALL_SEND_IPI), XA_VEC_A, 1ull << 1, ST_OK);
+	HCALL_EQ(HG_FAST(HVCALL_SEND_IPI), XA_VEC_B, 1ull << 2, ST_OK);
+	/* Take anything sent here by mistake, and wait for the targets. */
+	__asm__ volatile("sti");
+	for (i = 0; i < XA_SPINS && !(xa_irqs[1][0] && xa_irqs[2][1]); i++)
+		__asm__ volatile("pause");
+	for (i = 0; i < XA_SPINS / 20; i++)
+		__asm__ volatile("pause");
+	__asm__ volatile("cli");
+	__atomic_store_n(&xa_done, 1, __ATOMIC_SEQ_CST);
+	GUEST_DONE();
+}
+
+XTEST_TIMEOUT(send_ipi_xapic_vcpu_ids_past_254, 60)
+{
+	struct vm *vm = vm_create(&(struct vm_opts){ .irqchip = true });
+	static const int ids[3] = { 0, 255, 256 };
+	struct kvm_lapic_state la;
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		struct vcpu *v = vm_add_vcpu_id(vm, guest_ipi_xapic, ids[i]);
+
+		vcpu_set_args(v, 2, (uint64_t)i, vm->mem_size);
+		TEST_ASSERT(!ioctl(v->fd, KVM_GET_LAPIC, &la), "KVM_GET_LAPIC");
+		*(uint32_t *)&la.regs[0xf0] = 0x1ff;	/* SVR: enabled, spurious 0xff */
+		TEST_ASSERT(!ioctl(v->fd, KVM_SET_LAPIC, &la), "KVM_SET_LAPIC");
+	}
+	xenhv_attach_ok(vm, XENHV_ABI_HYPERV, XENHV_ATTACH_CPUID);
+	vm_run_all_to_done(vm);
+	vm_sync_global_from_guest(vm, (void *)xa_irqs, sizeof(xa_irqs));
+	for (i = 0; i < 3; i++)
+		xtest_log("vCPU %d (id %d): vector A %llu, vector B %llu", i, ids[i],
+			  (unsigned long long)xa_irqs[i][0], (unsigned long long)xa_irqs[i][1]);
+	TEST_ASSERT_EQ(xa_irqs[0][0] + xa_irqs[0][1], 0);
+	TEST_ASSERT_EQ(xa_irqs[1][0], 1);
+	TEST_ASSERT_EQ(xa_irqs[1][1], 0);
+	TEST_ASSERT_EQ(xa_irqs[2][0], 0);
+	TEST_ASSERT_EQ(xa_irqs[2][1], 1);
+	vm_destroy(vm);
+}
+
 static void guest_ipi_no_lapic(void)
 {
 	hg_enable_hypercalls();

@@ -285,6 +285,11 @@ static void vcpu_setup_sregs(struct vcpu *vcpu)
 
 struct vcpu *vm_add_vcpu(struct vm *vm, void *guest_fn)
 {
+	return vm_add_vcpu_id(vm, guest_fn, vm->nr_vcpus);
+}
+
+struct vcpu *vm_add_vcpu_id(struct vm *vm, void *guest_fn, int kvm_id)
+{
 	struct vcpu *vcpu = calloc(1, sizeof(*vcpu));
 	struct kvm_cpuid2 *cpuid;
 	struct kvm_regs regs = {};
@@ -292,7 +297,7 @@ struct vcpu *vm_add_vcpu(struct vm *vm, void *guest_fn)
 	TEST_ASSERT(vm->nr_vcpus < VM_MAX_VCPUS, "too many vCPUs");
 	vcpu->vm = vm;
 	vcpu->id = vm->nr_vcpus;
-	vcpu->fd = ioctl(vm->fd, KVM_CREATE_VCPU, vcpu->id);
+	vcpu->fd = ioctl(vm->fd, KVM_CREATE_VCPU, kvm_id);
 	if (vcpu->fd < 0)
 		die("KVM_CREATE_VCPU");
 	vcpu->run = mmap(NULL, vm->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu->fd, 0);

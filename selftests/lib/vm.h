@@ -62,6 +62,11 @@ int kvm_check_cap(long cap);
 struct vm *vm_create(const struct vm_opts *opts);
 void vm_destroy(struct vm *vm);
 struct vcpu *vm_add_vcpu(struct vm *vm, void *guest_fn);
+/*
+ * The same with KVM vCPU id @kvm_id (KVM_CREATE_VCPU); the vCPU's index,
+ * stack and descriptor tables are still those of the next vCPU.
+ */
+struct vcpu *vm_add_vcpu_id(struct vm *vm, void *guest_fn, int kvm_id);
 void *vm_gpa_to_hva(struct vm *vm, uint64_t gpa, uint64_t len);
 void vm_sync_global_to_guest(struct vm *vm, void *addr, size_t len);
 void vm_sync_global_from_guest(struct vm *vm, void *addr, size_t len);
