@@ -8,7 +8,9 @@
  * A redirected function's ftrace callback moves the instruction pointer to
  * the shim's wrapper unless the call comes from the shim itself: the wrapper
  * decides, and calls KVM's original (re-entering ftrace, which then lets it
- * through) for any VM that is not attached.
+ * through) for any VM that is not attached. The call must stay a call:
+ * Kbuild builds this file without sibling-call optimisation, since a tail
+ * jump would leave KVM's own caller as the parent and redirect for ever.
  */
 #include <linux/ftrace.h>
 #include <linux/kvm_host.h>
