@@ -32,18 +32,21 @@ if [ "$slow" -gt 1 ]; then
 	export L2_STALL=${L2_STALL:-$((40 * slow))} L2_TIMEOUT=${L2_TIMEOUT:-$((300 * slow))}
 fi
 part selftests/run_tests.sh selftests/out/*
-part tests/l2/boot.sh xen
-# The Hyper-V guest without direct-mode synthetic timers: on the emulated
-# test machine, nested guests taking direct-mode timer interrupts stall now
-# and then, with KVM's own Hyper-V as with the shim's (Documentation/
-# hv2xen.rst); make acceptance boots the direct-mode one, and the
-# selftests cover the timers. On a slow kernel (the debug kernel, where a
-# nested boot takes minutes) the Xen guest with its reboot is the nested
-# check; the Hyper-V one runs on the other kernels.
+# On a slow kernel (the debug kernel: a nested boot there takes ten minutes
+# when it completes, and stalls as often as not on the emulated test
+# machine) the nested guests are skipped; the other kernels boot them.
+# L2_ALL=1 boots them anyway.
 if [ "$slow" -gt 1 ] && [ -z "${L2_ALL:-}" ]; then
-	echo "ok 1 l2_hyperv_lapic # SKIP a nested boot is ${slow}x slower on this kernel"
-	skip=$((skip + 1))
+	echo "ok 1 l2_xen # SKIP a nested boot is ${slow}x slower on this kernel"
+	echo "ok 2 l2_hyperv_lapic # SKIP a nested boot is ${slow}x slower on this kernel"
+	skip=$((skip + 2))
 else
+	part tests/l2/boot.sh xen
+	# The Hyper-V guest without direct-mode synthetic timers: on the
+	# emulated test machine, nested guests taking direct-mode timer
+	# interrupts stall now and then, with KVM's own Hyper-V as with the
+	# shim's (Documentation/hv2xen.rst); make acceptance boots the
+	# direct-mode one, and the selftests cover the timers.
 	part tests/l2/boot.sh hyperv-lapic
 fi
 echo "# xenhv-tally: pass $pass fail $fail skip $skip"
