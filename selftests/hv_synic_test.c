@@ -158,12 +158,18 @@ XTEST(cpuid_vendor_configurable)
 
 /* ---- VP index, run time, reference counter --------------------------------- */
 
+static volatile uint64_t vp_turn;
+
 static void guest_vp_index(uint64_t vcpu)
 {
 	guest_catch(13, 2);
 	GUEST_ASSERT_EQ(guest_rdmsr(HV_X64_MSR_VP_INDEX), vcpu);
+	/* guest_faults is shared: one vCPU at a time counts its #GPs. */
+	while (__atomic_load_n(&vp_turn, __ATOMIC_ACQUIRE) != vcpu)
+		__asm__ volatile("pause");
 	GP_WRMSR(HV_X64_MSR_VP_INDEX, vcpu);
 	GP_WRMSR(HV_X64_MSR_VP_INDEX, 5);
+	__atomic_store_n(&vp_turn, vcpu + 1, __ATOMIC_RELEASE);
 	GUEST_ASSERT_EQ(guest_rdmsr(HV_X64_MSR_VP_INDEX), vcpu);
 	GUEST_DONE();
 }
