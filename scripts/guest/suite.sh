@@ -10,11 +10,14 @@ set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
 pass=0 fail=0 skip=0
+# Each part's own tally line is shown as "# part-tally:", so that the last
+# "# xenhv-tally:" line of a run is the suite's sum, or absent when the
+# guest died first (make test then counts the run as failed).
 part() {	# part CMD...: run one part, add its tally (none: one failure)
 	local out line
 	out=$(mktemp)
-	"$@" 2>&1 | tee "$out"
-	line=$(grep -E '^# xenhv-tally: ' "$out" | tail -n1)
+	"$@" 2>&1 | sed -u 's/^# xenhv-tally: /# part-tally: /' | tee "$out"
+	line=$(grep -E '^# part-tally: ' "$out" | tail -n1)
 	rm -f "$out"
 	if [ -z "$line" ]; then
 		echo "# suite: $* reported no results"
