@@ -3,8 +3,9 @@
 # xenhv_shim: out-of-tree module, selftests, tools and the test runner.
 #
 #   make                 build xenhv_shim.ko against KDIR (default: the running kernel)
-#   make KVER=6.1|6.12|debug  build against a fetched Debian kernel's headers,
-#                        or the debug kernel's tree (build/<KVER>/)
+#   make KVER=6.1|6.12|7|debug  build against a fetched Debian kernel's headers
+#                        (7: the newest 7.x, built in a gcc-14 chroot), or the
+#                        debug kernel's tree (build/<KVER>/)
 #   make deps            install host packages and fetch the target kernels
 #   make check           sparse (C=2) and checkpatch over the sources
 #   make demo            load the module in each target kernel and run a VM
@@ -15,13 +16,15 @@
 
 TOP := $(CURDIR)
 CACHE ?= $(TOP)/.cache
-KERNELS ?= 6.1 6.12
+KERNELS ?= 6.1 6.12 7
 KERNELRELEASE ?= $(shell uname -r)
 VERSION := $(shell git -C $(TOP) describe --always --dirty 2>/dev/null || echo 0.1.0)
 
 ifneq ($(KVER),)
 KDIR ?= $(CACHE)/kernels/$(KVER)/build
 OBJDIR := $(TOP)/build/$(KVER)
+# With the kernel's own compiler: a chroot's when the host lacks it.
+KBUILD := $(TOP)/scripts/kbuild.sh $(KVER)
 else
 KDIR ?= /lib/modules/$(KERNELRELEASE)/build
 OBJDIR := $(TOP)
@@ -41,7 +44,7 @@ ifneq ($(KVER),)
 	@rsync -a --delete --exclude '*.o' --exclude '.*.cmd' --exclude '*.ko' \
 		--exclude '*.mod*' Kbuild $(wildcard shim include) $(OBJDIR)/
 endif
-	$(MAKE) -C $(KDIR) M=$(OBJDIR) XENHV_VERSION=$(VERSION) modules
+	$(KBUILD) $(MAKE) -C $(KDIR) M=$(OBJDIR) XENHV_VERSION=$(VERSION) modules
 
 module-debug:
 	$(MAKE) module CONFIG_XENHV_SHIM_DEBUG=y

@@ -7,7 +7,7 @@
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
-kernels=${KERNELS:-6.1 6.12}
+kernels=${KERNELS:-6.1 6.12 7}
 art=$top/artifacts
 mkdir -p "$art"
 . "$top/scripts/tally.sh"

@@ -5,7 +5,7 @@
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
-kernels=${KERNELS:-6.1 6.12}
+kernels=${KERNELS:-6.1 6.12 7}
 scripts/deps.sh $kernels
 make -s -C tools
 for k in $kernels; do

@@ -16,9 +16,15 @@ files=$(git ls-files --cached --others --exclude-standard -- '*.c' '*.h')
 kernel=$(printf '%s\n' $files | grep -E '^(shim|include)/' || true)
 user=$(printf '%s\n' $files | grep -vE '^(shim|include)/' || true)
 rc=0
+# compat/kvm.h declares its table's members as "typeof(&fn) fn;", the one
+# form sparse 0.6.5 can call through, in which checkpatch takes the '&' for
+# a binary operator; only that file is checked without SPACING.
+table=shim/compat/kvm.h
+kernel=$(printf '%s\n' $kernel | grep -vx "$table" || true)
 if [ -n "$kernel" ]; then
 	perl "$cp" --no-tree --terse --show-types --strict -f $kernel || rc=1
 fi
+perl "$cp" --no-tree --terse --show-types --strict --ignore SPACING -f "$table" || rc=1
 if [ -n "$user" ]; then
 	perl "$cp" --no-tree --terse --show-types --ignore "$user_ignore" -f $user || rc=1
 fi

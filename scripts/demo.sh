@@ -6,7 +6,7 @@
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
-kernels=${KERNELS:-6.1 6.12}
+kernels=${KERNELS:-6.1 6.12 7}
 scripts/deps.sh $kernels
 make -s -C selftests
 make -s -C tools/xenhv

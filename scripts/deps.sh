@@ -2,12 +2,21 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Install the host packages the build and the test runner need, and fetch the
-# newest Debian 6.1 and 6.12 kernels (image, modules, build headers) into
-# .cache/kernels/<series>/, without installing a kernel on the host. The
-# series "debug" is the sanitizer kernel that scripts/debug-kernel.sh builds.
+# newest Debian 6.1, 6.12 and 7.x kernels (image, modules, build headers)
+# into .cache/kernels/<series>/, without installing a kernel on the host.
+# The series "debug" is the sanitizer kernel that scripts/debug-kernel.sh
+# builds.
+#
+# 6.1 and 6.12 come from the host's own archive (Debian 12). Series 7 is the
+# newest 7.x of trixie-backports and sid, read through the project's own apt
+# configuration (.cache/apt: a private sources list and state; the host's
+# sources are never touched). A kernel built with a compiler the host lacks
+# (Debian's 7.x: gcc-14) is built in a Debian chroot of the suite that has
+# it (.cache/chroot/<suite>, made once with debootstrap); the series' file
+# "chroot" names it, and scripts/kbuild.sh runs the build there.
 #
 # Usage: scripts/deps.sh [--refresh] [--checkpatch] [SERIES...]
-#   SERIES defaults to "6.1 6.12"; --checkpatch also extracts checkpatch.pl
+#   SERIES defaults to "6.1 6.12 7"; --checkpatch also extracts checkpatch.pl
 #   (and its data files) from Debian's newest linux-source package.
 # Re-running is a no-op once everything is present; --refresh looks for newer
 # kernels in the archive.
@@ -26,10 +35,10 @@ for a in "$@"; do
 	*) series+=("$a") ;;
 	esac
 done
-[ ${#series[@]} -gt 0 ] || series=(6.1 6.12)
+[ ${#series[@]} -gt 0 ] || series=(6.1 6.12 7)
 
 pkgs=(qemu-system-x86 busybox-static cpio sparse kmod pahole xz-utils zstd gcc make clang libclang-rt-dev
-      libc6-dev libelf-dev bc flex bison rsync)
+      libc6-dev libelf-dev bc flex bison rsync debootstrap util-linux)
 apt_updated=0
 
 say() { printf 'deps: %s\n' "$*"; }
@@ -55,14 +64,49 @@ if [ ${#missing[@]} -gt 0 ]; then
 	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-# The newest "<series>.*-amd64-unsigned" image in the archive whose build headers
-# are also there; prints the kernel ABI name (e.g. 6.1.0-56 or 6.12.117+deb12).
+# The project's own apt configuration, for suites the host does not use.
+apt_dir=${XENHV_CACHE:-$top/.cache}/apt
+private_apt_updated=0
+private_apt() {
+	if [ ! -f "$apt_dir/apt.conf" ]; then
+		mkdir -p "$apt_dir"/{lists/partial,archives/partial,preferences.d}
+		cat > "$apt_dir/sources.list" <<-EOS
+		deb http://deb.debian.org/debian trixie-backports main
+		deb http://deb.debian.org/debian sid main
+		EOS
+		: > "$apt_dir/status"
+		cat > "$apt_dir/apt.conf" <<-EOS
+		Dir::Etc::SourceList "$apt_dir/sources.list";
+		Dir::Etc::SourceParts "/nonexistent";
+		Dir::Etc::Preferences "/nonexistent";
+		Dir::Etc::PreferencesParts "$apt_dir/preferences.d";
+		Dir::State "$apt_dir";
+		Dir::State::Lists "$apt_dir/lists";
+		Dir::State::status "$apt_dir/status";
+		Dir::Cache "$apt_dir";
+		Dir::Cache::Archives "$apt_dir/archives";
+		APT::Architecture "amd64";
+		APT::Sandbox::User "root";
+		EOS
+	fi
+	if [ $private_apt_updated -eq 0 ]; then
+		say "apt-get update (project sources: trixie-backports, sid)"
+		APT_CONFIG=$apt_dir/apt.conf apt-get update -qq
+		private_apt_updated=1
+	fi
+}
+
+
+# The newest "<series>.*-amd64" image in the archive whose build headers are
+# also there; prints the kernel ABI name (e.g. 6.1.0-56, 6.12.117+deb12 or
+# 7.3.4+deb13). Debian 12 names the image package -amd64-unsigned; from 13
+# on it is -amd64, split into linux-binary-, linux-modules- and linux-base-.
 resolve_abi() {
-	local s=$1 re abi
-	re="^linux-image-${s//./\\.}\\.[0-9][^-]*(-[0-9]+)?-amd64-unsigned\$"
-	for abi in $(apt-cache pkgnames linux-image- | grep -E "$re" |
-		     sed -e 's/^linux-image-//' -e 's/-amd64-unsigned$//' | sort -rV); do
-		if apt-cache show "linux-headers-$abi-amd64" >/dev/null 2>&1; then
+	local s=$1 apt=$2 re abi
+	re="^linux-image-${s//./\\.}\\.[0-9][^-]*(-[0-9]+)?-amd64(-unsigned)?\$"
+	for abi in $($apt apt-cache pkgnames linux-image- | grep -E "$re" |
+		     sed -e 's/^linux-image-//' -e 's/-unsigned$//' -e 's/-amd64$//' | sort -urV); do
+		if $apt apt-cache show "linux-headers-$abi-amd64" >/dev/null 2>&1; then
 			echo "$abi"
 			return 0
 		fi
@@ -70,30 +114,115 @@ resolve_abi() {
 	return 1
 }
 
+# The chroot with the compiler a kernel was built with, when the host lacks
+# it: Debian's suite of the kernel's own origin (trixie-backports: trixie).
+make_chroot() {
+	local suite=$1 cc=$2 dir=${XENHV_CACHE:-$top/.cache}/chroot/$1 tmp
+	if [ -f "$dir/.ready" ] && chroot "$dir" sh -c "command -v $cc" >/dev/null 2>&1; then
+		echo "$dir"
+		return 0
+	fi
+	say "creating the $suite build chroot for $cc (debootstrap)" >&2
+	rm -rf "$dir"
+	tmp=$dir.tmp
+	rm -rf "$tmp"
+	mkdir -p "$(dirname "$dir")"
+	debootstrap --variant=minbase \
+		--include="$cc,make,libelf-dev,bc,flex,bison,libc6-dev,kmod,pahole,rsync,xz-utils,sparse,perl" \
+		"$suite" "$tmp" http://deb.debian.org/debian > "$tmp.log" 2>&1 ||
+		{ tail -n 20 "$tmp.log" >&2; echo "deps: debootstrap $suite failed" >&2; exit 1; }
+	rm -f "$tmp.log"
+	# 7.x headers use __typeof_unqual__, which sparse parses from 0.6.5:
+	# take sid's sparse binary when the suite's is older.
+	printf 'static int u(const int *q) { __typeof_unqual__(*q) v = *q; return v; }\n' > "$tmp/tmp/tu.c"
+	if chroot "$tmp" sparse /tmp/tu.c 2>&1 | grep -q error; then
+		private_apt >&2
+		(cd "$tmp/tmp" && APT_CONFIG=$apt_dir/apt.conf apt-get download -q sparse 2>&1 |
+			grep -v '^W: Download is performed unsandboxed' >&2 || true)
+		dpkg-deb --fsys-tarfile "$tmp"/tmp/sparse_*.deb | tar -x -O ./usr/bin/sparse > "$tmp/usr/local/bin/sparse"
+		chmod 0755 "$tmp/usr/local/bin/sparse"
+		rm -f "$tmp"/tmp/sparse_*.deb
+		! chroot "$tmp" /usr/local/bin/sparse /tmp/tu.c 2>&1 | grep -q error ||
+			{ echo "deps: no sparse that parses $suite's kernel headers" >&2; exit 1; }
+	fi
+	rm -f "$tmp/tmp/tu.c"
+	mv "$tmp" "$dir"
+	touch "$dir/.ready"
+	echo "$dir"
+}
+
+# Debian's kbuild packages leave out scripts/checker-valid.sh, which a C=1/2
+# build of 6.12+ runs to see that sparse works; put in one that checks the
+# same: the checker runs and parses what the kernel headers use.
+checker_valid() {
+	local f=$1/scripts/checker-valid.sh
+	[ -e "$f" ] || ! grep -qs checker-valid.sh "$1"/../linux-headers-*-common/Makefile && return 0
+	rm -f "$f"
+	cat > "$f" <<-'EOS'
+	#!/bin/sh
+	# Prints 1 when the checker ("$@") runs and parses __typeof_unqual__.
+	command -v "$1" >/dev/null 2>&1 || { echo 0; exit 0; }
+	t=$(mktemp --suffix=.c)
+	echo 'static int u(const int *q) { __typeof_unqual__(*q) v = *q; return v; }' > "$t"
+	if "$@" "$t" 2>&1 | grep -q error; then echo 0; else echo 1; fi
+	rm -f "$t"
+	EOS
+	chmod 0755 "$f"
+}
+
 fetch_series() {
 	local s=$1 dir=$cache/$1 abi kbuild tmp kver hdr
 	if [ -f "$dir/stamp" ] && [ $refresh -eq 0 ]; then
 		return 0
 	fi
-	apt_update_once
-	abi=$(resolve_abi "$s") || { echo "deps: no $s kernel with headers found in the archive" >&2; exit 1; }
+	# apt for a series: the host's for 6.x, the project's own for 7.
+	case $s in
+	7|7.*) private_apt; apt="env APT_CONFIG=$apt_dir/apt.conf" ;;
+	*) apt_update_once; apt=env ;;
+	esac
+	abi=$(resolve_abi "$s" "$apt") || { echo "deps: no $s kernel with headers found in the archive" >&2; exit 1; }
 	kver=$abi-amd64
 	if [ -f "$dir/stamp" ] && [ "$(cat "$dir/stamp")" = "$kver" ]; then
 		return 0
 	fi
-	kbuild=$(apt-cache show "linux-headers-$kver" | sed -n 's/^Depends: //p' | head -n1 |
+	kbuild=$($apt apt-cache show "linux-headers-$kver" | sed -n 's/^Depends: //p' | head -n1 |
 		 tr ',' '\n' | sed -n 's/^ *\(linux-kbuild-[^ ]*\).*/\1/p' | head -n1)
-	say "fetching $s: $kver ($kbuild)"
+	if $apt apt-cache show "linux-image-$kver-unsigned" >/dev/null 2>&1; then
+		image=("linux-image-$kver-unsigned")
+	else
+		# The image package only depends on its parts.
+		image=($($apt apt-cache show "linux-image-$kver" | sed -n 's/^Depends: //p' | head -n1 |
+			 tr ',' '\n' | sed -n 's/^ *\(linux-\(binary\|modules\|base\)-[^ ]*\).*/\1/p'))
+	fi
+	say "fetching $s: $kver (${image[*]} $kbuild)"
 	tmp=$(mktemp -d "$cache/.fetch.XXXXXX")
 	trap 'rm -rf "$tmp"' EXIT
-	(cd "$tmp" && apt-get download -q "linux-image-$kver-unsigned" "linux-headers-$kver" \
+	(cd "$tmp" && $apt apt-get download -q "${image[@]}" "linux-headers-$kver" \
 		"linux-headers-$abi-common" "$kbuild" 2>&1 | grep -v '^W: Download is performed unsandboxed' || true)
 	mkdir -p "$tmp/root"
 	for d in "$tmp"/*.deb; do dpkg-deb -x "$d" "$tmp/root"; done
+	# Debian 13 ships modules under /usr/lib/modules and the image beside them.
+	if [ -d "$tmp/root/usr/lib/modules/$kver" ] && [ ! -e "$tmp/root/lib/modules/$kver" ]; then
+		mkdir -p "$tmp/root/lib/modules"
+		mv "$tmp/root/usr/lib/modules/$kver" "$tmp/root/lib/modules/$kver"
+	fi
+	if [ -f "$tmp/root/lib/modules/$kver/vmlinuz" ]; then
+		mkdir -p "$tmp/root/boot"
+		mv "$tmp/root/lib/modules/$kver/vmlinuz" "$tmp/root/boot/vmlinuz-$kver"
+	fi
+	# kbuild's scripts link from the headers to /usr/lib (13) or /usr/src (12).
 	hdr=$tmp/root/usr/src/linux-headers-$kver
-	[ -f "$hdr/Makefile" ] || { echo "deps: $kver headers did not unpack" >&2; exit 1; }
-	# The arch headers include the common tree by its absolute /usr/src path.
-	echo "include \$(dir \$(lastword \$(MAKEFILE_LIST)))../linux-headers-$abi-common/Makefile" > "$hdr/Makefile"
+	[ -f "$hdr/Makefile" ] && [ -f "$tmp/root/boot/vmlinuz-$kver" ] ||
+		{ echo "deps: $kver image or headers did not unpack" >&2; exit 1; }
+	# The arch headers name the common tree (and, from 13, their own output
+	# directory) by absolute /usr/src paths: make them relative.
+	out=$(grep -c '^KBUILD_OUTPUT' "$hdr/Makefile" || true)
+	{
+		if [ "$out" -gt 0 ]; then
+			echo "KBUILD_OUTPUT := \$(patsubst %/,%,\$(dir \$(abspath \$(lastword \$(MAKEFILE_LIST)))))"
+		fi
+		echo "include \$(dir \$(lastword \$(MAKEFILE_LIST)))../linux-headers-$abi-common/Makefile"
+	} > "$hdr/Makefile"
 	rm -rf "$dir"
 	mkdir -p "$dir"
 	mv "$tmp/root" "$dir/root"
@@ -101,6 +230,15 @@ fetch_series() {
 	ln -s "root/boot/vmlinuz-$kver" "$dir/vmlinuz"
 	ln -s "root/lib/modules/$kver" "$dir/modules"
 	depmod -b "$dir/root" "$kver"
+	# Build with the kernel's own compiler: the host's, or a chroot's.
+	cc=$(sed -n 's/^CC = .*[ )]\(gcc-[0-9][0-9]*\)$/\1/p' "$dir/build/.kernelvariables" 2>/dev/null)
+	if [ -n "$cc" ] && ! command -v "$cc" >/dev/null; then
+		suite=$($apt apt-cache policy "linux-headers-$kver" | awk '/^ +[0-9]+ http/ { print $3; exit }')
+		suite=${suite%%/*}
+		suite=${suite%-backports}
+		make_chroot "$suite" "$cc" > "$dir/chroot"
+	fi
+	checker_valid "$dir/build"
 	echo "$kver" > "$dir/stamp"
 	rm -rf "$tmp"
 	trap - EXIT

@@ -5,7 +5,7 @@
 #  - the guest-input fuzzer (selftests/fuzz_test.c), FUZZ_SECONDS per ABI
 #    (default 600), and the ioctl fuzzer (selftests/ioctl_fuzz_test.c),
 #    FUZZ_IOCTL_SECONDS (default 300), in one test-guest boot per kernel
-#    (KERNELS, default "6.1 6.12"; "debug" adds the sanitizers);
+#    (KERNELS, default "6.1 6.12 7"; "debug" adds the sanitizers);
 #  - the decoders' libFuzzer harness (tests/unit/fuzz), FUZZ_DECODE_SECONDS
 #    (default 600) on the host, alongside the guest runs (it takes one core).
 # FUZZ_SEED replays a run. Prints each run's seed, VMs, operations per second
@@ -14,7 +14,7 @@
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
-kernels=${KERNELS:-6.1 6.12}
+kernels=${KERNELS:-6.1 6.12 7}
 secs=${FUZZ_SECONDS:-600}
 isecs=${FUZZ_IOCTL_SECONDS:-300}
 dsecs=${FUZZ_DECODE_SECONDS:-600}

@@ -9,7 +9,7 @@
 # locks up, or the run times out.
 #
 # Usage: scripts/run.sh [-k SERIES] [-t SECONDS] [--no-module] [--smp N] [--mem SIZE] -- CMD [ARG...]
-#   SERIES: 6.1, 6.12 or debug (default 6.12). Environment: XENHV_RUNNER=qemu|vng,
+#   SERIES: 6.1, 6.12, 7 or debug (default 6.12). Environment: XENHV_RUNNER=qemu|vng,
 #   XENHV_ACCEL=kvm|tcg to override the probe.
 set -euo pipefail
 

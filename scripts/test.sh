@@ -4,7 +4,7 @@
 # make test: set up, build, run the userspace unit tests, then boot each target
 # kernel and run the whole selftest suite in it, and the acceptance boots of a
 # nested Linux guest with each ABI (scripts/guest/suite.sh). The kernels are
-# Debian's 6.1 and 6.12 and the debug kernel (scripts/debug-kernel.sh), on
+# Debian's 6.1, 6.12 and newest 7.x and the debug kernel (scripts/debug-kernel.sh), on
 # which any KASAN, lockdep, UBSAN, object-debugging or kmemleak report fails
 # the run. Each kernel's TAP
 # and the nested guests' boot logs go to artifacts/; the last line sums every
@@ -14,7 +14,7 @@ set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
-kernels=${KERNELS:-6.1 6.12 debug}
+kernels=${KERNELS:-6.1 6.12 7 debug}
 art=$top/artifacts
 mkdir -p "$art"
 

@@ -5,7 +5,7 @@
  */
 #include <linux/file.h>
 #include <linux/fs.h>
-#include <linux/kvm_host.h>
+#include "compat/kvm.h"
 #include <linux/miscdevice.h>
 #include <linux/module.h>
 #include <linux/slab.h>
@@ -37,7 +37,7 @@ static struct kvm *vm_from_fd(int fd, struct file **filep)
 
 	if (!file)
 		return ERR_PTR(-EBADF);
-	if (!file_is_kvm(file)) {
+	if (!KVM_FN(file_is_kvm)(file)) {
 		fput(file);
 		return ERR_PTR(-EINVAL);
 	}

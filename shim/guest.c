@@ -4,11 +4,10 @@
  * vcpu->arch.regs[] on VM exit for both vendors; RSP and RIP are not
  * touched here (instruction skipping goes through KVM).
  */
-#include <linux/kvm_host.h>
+#include "compat/kvm.h"
 #include <asm/processor.h>
 
 #include "guest.h"
-#include "compat/kvm_ops.h"
 
 int xenhv_guest_cpl(struct kvm_vcpu *vcpu)
 {
@@ -32,22 +31,22 @@ bool xenhv_guest_protected(struct kvm_vcpu *vcpu)
 
 int xenhv_gpa_read(struct kvm_vcpu *vcpu, gpa_t gpa, void *data, unsigned long len)
 {
-	return kvm_vcpu_read_guest(vcpu, gpa, data, len) ? -EFAULT : 0;
+	return KVM_FN(kvm_vcpu_read_guest)(vcpu, gpa, data, len) ? -EFAULT : 0;
 }
 
 int xenhv_gpa_write(struct kvm_vcpu *vcpu, gpa_t gpa, const void *data, unsigned long len)
 {
-	return kvm_vcpu_write_guest(vcpu, gpa, data, len) ? -EFAULT : 0;
+	return KVM_FN(kvm_vcpu_write_guest)(vcpu, gpa, data, len) ? -EFAULT : 0;
 }
 
 void xenhv_inject_ud(struct kvm_vcpu *vcpu)
 {
-	kvm_queue_exception(vcpu, UD_VECTOR);
+	KVM_FN(kvm_queue_exception)(vcpu, UD_VECTOR);
 }
 
 int xenhv_skip_insn(struct kvm_vcpu *vcpu)
 {
-	return kvm_skip_emulated_instruction(vcpu);
+	return KVM_FN(kvm_skip_emulated_instruction)(vcpu);
 }
 
 void xenhv_hypercall_insn(u8 insn[3])
@@ -69,7 +68,7 @@ int xenhv_gva_read(struct kvm_vcpu *vcpu, gva_t gva, void *data, unsigned int le
 {
 	struct xenhv_exception e;
 
-	return kvm_read_guest_virt(vcpu, gva, data, len, (struct x86_exception *)&e) ?
+	return KVM_FN(kvm_read_guest_virt)(vcpu, gva, data, len, (struct x86_exception *)&e) ?
 	       -EFAULT : 0;
 }
 
@@ -77,7 +76,7 @@ int xenhv_gva_write(struct kvm_vcpu *vcpu, gva_t gva, const void *data, unsigned
 {
 	struct xenhv_exception e;
 
-	return kvm_write_guest_virt_system(vcpu, gva, (void *)data, len,
+	return KVM_FN(kvm_write_guest_virt_system)(vcpu, gva, (void *)data, len,
 					   (struct x86_exception *)&e) ? -EFAULT : 0;
 }
 
@@ -85,12 +84,12 @@ gpa_t xenhv_gva_to_gpa(struct kvm_vcpu *vcpu, gva_t gva)
 {
 	struct xenhv_exception e;
 
-	return kvm_mmu_gva_to_gpa_write(vcpu, gva, (struct x86_exception *)&e);
+	return KVM_FN(kvm_mmu_gva_to_gpa_write)(vcpu, gva, (struct x86_exception *)&e);
 }
 
 int xenhv_gpage_pin(struct kvm_vcpu *vcpu, gpa_t gpa, struct xenhv_gpage *gp)
 {
-	unsigned long hva = kvm_vcpu_gfn_to_hva(vcpu, gpa_to_gfn(gpa));
+	unsigned long hva = KVM_FN(kvm_vcpu_gfn_to_hva)(vcpu, gpa_to_gfn(gpa));
 	struct page *page;
 	int ret;
 
@@ -136,5 +135,5 @@ void xenhv_send_vector(struct kvm_vcpu *vcpu, u8 vector)
 	 * 254 would name another vCPU or all of them) nor a guest-written
 	 * ID decides who gets it.
 	 */
-	kvm_apic_send_ipi(vcpu->arch.apic, APIC_DM_FIXED | APIC_DEST_SELF | vector, 0);
+	KVM_FN(kvm_apic_send_ipi)(vcpu->arch.apic, APIC_DM_FIXED | APIC_DEST_SELF | vector, 0);
 }

@@ -7,7 +7,7 @@
 #ifndef XENHV_GUEST_H
 #define XENHV_GUEST_H
 
-#include <linux/kvm_host.h>
+#include "compat/kvm.h"
 
 static inline unsigned long xenhv_reg(struct kvm_vcpu *vcpu, int reg)
 {
@@ -18,8 +18,7 @@ static inline unsigned long xenhv_reg(struct kvm_vcpu *vcpu, int reg)
 static inline void xenhv_set_reg(struct kvm_vcpu *vcpu, int reg, unsigned long val)
 {
 	vcpu->arch.regs[reg] = val;
-	vcpu->arch.regs_avail |= BIT(reg);
-	vcpu->arch.regs_dirty |= BIT(reg);
+	xenhv_mark_reg_dirty(vcpu, reg);
 }
 
 int xenhv_guest_cpl(struct kvm_vcpu *vcpu);

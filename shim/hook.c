@@ -13,7 +13,7 @@
  * jump would leave KVM's own caller as the parent and redirect for ever.
  */
 #include <linux/ftrace.h>
-#include <linux/kvm_host.h>
+#include "compat/kvm.h"
 #include <linux/module.h>
 
 #include "xenhv.h"
@@ -33,13 +33,13 @@ static int hook_hypercall(struct kvm_vcpu *vcpu)
 	int idx, ret = 0;
 
 	if (!vm)
-		return kvm_emulate_hypercall(vcpu);
+		return KVM_FN(kvm_emulate_hypercall)(vcpu);
 	idx = xenhv_calls_enter();
 	abi = xenhv_vm_abi(vm);
 	if (abi)
 		ret = abi->hypercall(vcpu, vm);
 	xenhv_calls_exit(idx);
-	return abi ? ret : kvm_emulate_hypercall(vcpu);
+	return abi ? ret : KVM_FN(kvm_emulate_hypercall)(vcpu);
 }
 
 static int hook_get_msr(struct kvm_vcpu *vcpu, struct msr_data *msr)
@@ -55,7 +55,7 @@ static int hook_get_msr(struct kvm_vcpu *vcpu, struct msr_data *msr)
 			ret = abi->get_msr(vcpu, vm, msr);
 		xenhv_calls_exit(idx);
 	}
-	return ret != XENHV_MSR_PASS ? ret : kvm_get_msr_common(vcpu, msr);
+	return ret != XENHV_MSR_PASS ? ret : KVM_FN(kvm_get_msr_common)(vcpu, msr);
 }
 
 static int hook_set_msr(struct kvm_vcpu *vcpu, struct msr_data *msr)
@@ -71,7 +71,7 @@ static int hook_set_msr(struct kvm_vcpu *vcpu, struct msr_data *msr)
 			ret = abi->set_msr(vcpu, vm, msr);
 		xenhv_calls_exit(idx);
 	}
-	return ret != XENHV_MSR_PASS ? ret : kvm_set_msr_common(vcpu, msr);
+	return ret != XENHV_MSR_PASS ? ret : KVM_FN(kvm_set_msr_common)(vcpu, msr);
 }
 
 static bool cpuid_faulting(struct kvm_vcpu *vcpu)
@@ -113,7 +113,7 @@ static int hook_cpuid(struct kvm_vcpu *vcpu)
 	xenhv_set_reg(vcpu, VCPU_REGS_RDX, r[3]);
 	return xenhv_skip_insn(vcpu);
 native:
-	return kvm_emulate_cpuid(vcpu);
+	return KVM_FN(kvm_emulate_cpuid)(vcpu);
 }
 
 static int hook_halt(struct kvm_vcpu *vcpu)
@@ -129,7 +129,7 @@ static int hook_halt(struct kvm_vcpu *vcpu)
 			abi->halt(vcpu, vm);
 		xenhv_calls_exit(idx);
 	}
-	return kvm_emulate_halt(vcpu);
+	return KVM_FN(kvm_emulate_halt)(vcpu);
 }
 
 /*
@@ -161,9 +161,9 @@ static void hook_apic_ack(struct kvm_vcpu *vcpu, int vector)
 	const struct xenhv_abi *abi;
 	struct xenhv_vm *vm = xenhv_vm_lookup(vcpu->kvm, &abi);
 
-	kvm_apic_ack_interrupt(vcpu, vector);
+	KVM_FN(kvm_apic_ack_interrupt)(vcpu, vector);
 	if (vm && abi->auto_eoi && hook_auto_eoi(vcpu, vm, vector))
-		kvm_lapic_set_eoi(vcpu);
+		KVM_FN(kvm_lapic_set_eoi)(vcpu);
 }
 
 #define HOOK_ACK	REDIRECT(kvm_apic_ack_interrupt, hook_apic_ack)
@@ -179,11 +179,11 @@ static int hook_get_interrupt(struct kvm_vcpu *vcpu)
 	int irr, vector;
 
 	if (!vm || !abi->auto_eoi || !hook_auto_eoi(vcpu, vm, -1))
-		return kvm_cpu_get_interrupt(vcpu);
-	irr = kvm_lapic_find_highest_irr(vcpu);
-	vector = kvm_cpu_get_interrupt(vcpu);
+		return KVM_FN(kvm_cpu_get_interrupt)(vcpu);
+	irr = KVM_FN(kvm_lapic_find_highest_irr)(vcpu);
+	vector = KVM_FN(kvm_cpu_get_interrupt)(vcpu);
 	if (vector >= 0 && vector == irr && hook_auto_eoi(vcpu, vm, vector))
-		kvm_lapic_set_eoi(vcpu);
+		KVM_FN(kvm_lapic_set_eoi)(vcpu);
 	return vector;
 }
 
@@ -192,7 +192,7 @@ static int hook_get_interrupt(struct kvm_vcpu *vcpu)
 
 struct xenhv_hook {
 	const char *name;
-	unsigned long target;	/* 0: attach by name */
+	void * const *target;	/* KVM function's table entry; NULL: by name */
 	void *wrapper;		/* NULL: plain callback, see destroy_cb() */
 	struct ftrace_ops ops;
 	bool active;
@@ -277,7 +277,7 @@ static void notrace put_cb(unsigned long ip, unsigned long parent_ip,
 }
 
 #define REDIRECT(fn, wrap) {						\
-	.name = #fn, .target = (unsigned long)fn, .wrapper = wrap,	\
+	.name = #fn, .target = (void * const *)&xenhv_kvm.fn, .wrapper = wrap, \
 	.ops = { .func = redirect_cb, .flags = XENHV_FTRACE_REDIRECT_FLAGS }, \
 }
 
@@ -315,7 +315,7 @@ static int hook_install(struct xenhv_hook *h)
 	int ret;
 
 	if (h->target)
-		ret = ftrace_set_filter_ip(&h->ops, h->target, 0, 0);
+		ret = ftrace_set_filter_ip(&h->ops, (unsigned long)*h->target, 0, 0);
 	else
 		ret = ftrace_set_filter(&h->ops, (unsigned char *)h->name,
 					strlen(h->name), 0);

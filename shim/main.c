@@ -8,7 +8,7 @@
 
 #include "version.h"
 #include "xenhv.h"
-#include "compat/kvm_ops.h"
+#include "compat/kvm.h"
 
 static int __init xenhv_init(void)
 {
@@ -19,7 +19,7 @@ static int __init xenhv_init(void)
 		return ret;
 	ret = xenhv_hook_init();
 	if (ret)
-		return ret;
+		goto err_compat;
 	ret = xenhv_dev_init();
 	if (ret)
 		goto err_hook;
@@ -28,6 +28,8 @@ static int __init xenhv_init(void)
 
 err_hook:
 	xenhv_hook_exit();
+err_compat:
+	xenhv_compat_exit();
 	return ret;
 }
 
@@ -37,6 +39,7 @@ static void __exit xenhv_exit(void)
 	xenhv_dev_exit();
 	xenhv_hook_exit();
 	rcu_barrier();	/* RCU callbacks of destroyed VMs: records, connections */
+	xenhv_compat_exit();
 	pr_info("unloaded\n");
 }
 

@@ -104,10 +104,11 @@ static const struct xenhv_abi *abi_by_id(u32 id)
  */
 static bool kvm_has_own_enlightenments(struct kvm *kvm)
 {
+	const struct kvm_xen_hvm_config *xen = xenhv_kvm_xen_hvm_config(kvm);
 	struct kvm_vcpu *vcpu;
 	unsigned long i;
 
-	if (kvm->arch.xen_hvm_config.msr || kvm->arch.xen_hvm_config.flags)
+	if (xen && (xen->msr || xen->flags))
 		return true;
 	kvm_for_each_vcpu(i, vcpu, kvm)
 		if (vcpu->arch.hyperv_enabled)
@@ -261,7 +262,7 @@ void xenhv_vm_reset_on_return(struct kvm *kvm)
 	kvm_get_kvm(kvm);
 	init_task_work(&w->cb, vm_reset_work_fn);
 	if (task_work_add(current, &w->cb, TWA_RESUME)) {
-		kvm_put_kvm_no_destroy(kvm);
+		KVM_FN(kvm_put_kvm_no_destroy)(kvm);
 		kfree(w);
 	}
 }

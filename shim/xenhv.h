@@ -7,7 +7,7 @@
 #ifndef XENHV_H
 #define XENHV_H
 
-#include <linux/kvm_host.h>
+#include "compat/kvm.h"
 #include <linux/atomic.h>
 #include <linux/spinlock.h>
 #include <linux/srcu.h>

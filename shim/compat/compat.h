@@ -26,28 +26,6 @@
 #include <linux/unaligned.h>
 #endif
 
-/*
- * KVM functions exported by kvm.ko but declared only in its private headers
- * (arch/x86/kvm/lapic.h); modversions refuses to load on a mismatch.
- */
-struct kvm_lapic;
-struct kvm_vcpu;
-struct x86_exception;
-void kvm_apic_send_ipi(struct kvm_lapic *apic, u32 icr_low, u32 icr_high);
-int kvm_read_guest_virt(struct kvm_vcpu *vcpu, unsigned long addr, void *val,
-			unsigned int bytes, struct x86_exception *exception);
-int kvm_write_guest_virt_system(struct kvm_vcpu *vcpu, unsigned long addr, void *val,
-				unsigned int bytes, struct x86_exception *exception);
-/* arch/x86/kvm/irq.h */
-int kvm_cpu_has_interrupt(struct kvm_vcpu *vcpu);
-/* arch/x86/kvm/lapic.h: EOI the highest in-service vector, as a guest write would. */
-void kvm_lapic_set_eoi(struct kvm_vcpu *vcpu);
-int kvm_lapic_find_highest_irr(struct kvm_vcpu *vcpu);
-#ifdef COMPAT_HAS_APIC_ACK_INTERRUPT
-/* The LAPIC moves @vector from IRR to ISR for delivery (arch/x86/kvm/lapic.h). */
-void kvm_apic_ack_interrupt(struct kvm_vcpu *vcpu, int vector);
-#endif
-
 /* The emulated APIC bus: a per-VM setting from 6.11, 1 GHz before. */
 #ifdef COMPAT_HAS_APIC_BUS_CYCLE_NS
 #define xenhv_apic_bus_cycle_ns(kvm)	((kvm)->arch.apic_bus_cycle_ns)
@@ -60,6 +38,18 @@ void kvm_apic_ack_interrupt(struct kvm_vcpu *vcpu, int vector);
 #define xenhv_eventfd_signal(ctx) eventfd_signal(ctx, 1)
 #else
 #define xenhv_eventfd_signal(ctx) eventfd_signal(ctx)
+#endif
+
+#include <linux/hrtimer.h>
+#ifdef COMPAT_NEED_HRTIMER_SETUP
+/* 6.13: hrtimer_setup() sets the callback with the rest; before, by hand. */
+static inline void hrtimer_setup(struct hrtimer *timer,
+				 enum hrtimer_restart (*function)(struct hrtimer *),
+				 clockid_t clock_id, enum hrtimer_mode mode)
+{
+	hrtimer_init(timer, clock_id, mode);
+	timer->function = function;
+}
 #endif
 
 #endif /* XENHV_COMPAT_H */

@@ -51,7 +51,7 @@ void xenhv_clock_scale(const struct xenhv_clock *c, struct kvm_vcpu *vcpu,
 {
 	u64 khz = vcpu->arch.virtual_tsc_khz ? vcpu->arch.virtual_tsc_khz : tsc_khz;
 
-	s->tsc_timestamp = kvm_read_l1_tsc(vcpu, c->ref_tsc);
+	s->tsc_timestamp = KVM_FN(kvm_read_l1_tsc)(vcpu, c->ref_tsc);
 	s->system_time = 0;
 	scale_for(khz * 1000, &s->mul, &s->shift);
 }
@@ -66,7 +66,7 @@ u64 xenhv_clock_guest_now(const struct xenhv_clock *c, struct kvm_vcpu *vcpu)
 	u64 tsc, delta;
 
 	xenhv_clock_scale(c, vcpu, &s);
-	tsc = kvm_read_l1_tsc(vcpu, rdtsc());
+	tsc = KVM_FN(kvm_read_l1_tsc)(vcpu, rdtsc());
 	/*
 	 * Modular, as pvclock is: the VMM may reset the guest TSC after attach
 	 * (QEMU writes 0 when it starts the vCPUs), which puts the attach

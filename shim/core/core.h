@@ -7,7 +7,7 @@
 #define XENHV_CORE_H
 
 #include <linux/hrtimer.h>
-#include <linux/kvm_host.h>
+#include "compat/kvm.h"
 
 /* Give up the physical CPU, preferably to a vCPU of the same VM. */
 void xenhv_core_yield(struct kvm_vcpu *vcpu);

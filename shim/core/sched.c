@@ -10,7 +10,7 @@
 
 void xenhv_core_yield(struct kvm_vcpu *vcpu)
 {
-	kvm_vcpu_on_spin(vcpu, true);
+	KVM_FN(kvm_vcpu_on_spin)(vcpu, true);
 }
 
 /*
@@ -23,7 +23,7 @@ void xenhv_core_block(struct kvm_vcpu *vcpu)
 {
 	vcpu->arch.mp_state = KVM_MP_STATE_HALTED;
 	kvm_vcpu_srcu_read_unlock(vcpu);
-	kvm_vcpu_halt(vcpu);
+	KVM_FN(kvm_vcpu_halt)(vcpu);
 	kvm_vcpu_srcu_read_lock(vcpu);
 	vcpu->arch.mp_state = KVM_MP_STATE_RUNNABLE;
 }
@@ -32,5 +32,5 @@ void xenhv_core_block(struct kvm_vcpu *vcpu)
 void xenhv_core_unblock(struct kvm_vcpu *vcpu)
 {
 	kvm_make_request(KVM_REQ_UNBLOCK, vcpu);
-	kvm_vcpu_kick(vcpu);
+	xenhv_vcpu_kick(vcpu);
 }

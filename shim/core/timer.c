@@ -25,8 +25,7 @@ static enum hrtimer_restart timer_fn(struct hrtimer *hrt)
 
 void xenhv_timer_init(struct xenhv_timer *t, void (*expired)(struct xenhv_timer *t))
 {
-	hrtimer_init(&t->hrt, CLOCK_MONOTONIC, HRTIMER_MODE_ABS_HARD);
-	t->hrt.function = timer_fn;
+	hrtimer_setup(&t->hrt, timer_fn, CLOCK_MONOTONIC, HRTIMER_MODE_ABS_HARD);
 	t->expired = expired;
 	t->period_ns = 0;
 	raw_spin_lock_init(&t->lock);

@@ -12,7 +12,7 @@
 #include <linux/types.h>
 #include <linux/bits.h>
 #include <linux/bitops.h>
-#include <asm/hyperv-tlfs.h>
+#include "compat/hyperv-tlfs.h"
 
 /* A decoded hypercall input value; @reps is the rep count completed. */
 struct hv_call {

@@ -7,12 +7,12 @@
  * are the mapping Documentation/hv2xen.rst describes. Calls the shim does
  * not carry out go to the VMM as KVM_EXIT_HYPERV, in KVM's own layout.
  */
-#include <linux/kvm_host.h>
+#include "compat/kvm.h"
 #include <linux/math64.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
-#include <asm/hyperv-tlfs.h>
+#include "compat/hyperv-tlfs.h"
 #include <asm/tsc.h>
 
 #include "hv.h"
@@ -211,7 +211,7 @@ u64 hv_ref_time(struct hv_vm *h, struct kvm_vcpu *vcpu)
 	s64 offset;
 
 	hv_tsc_scale(h, vcpu, &scale, &offset);
-	return mul_u64_u64_shr(kvm_read_l1_tsc(vcpu, rdtsc()), scale, 64) + offset;
+	return mul_u64_u64_shr(KVM_FN(kvm_read_l1_tsc)(vcpu, rdtsc()), scale, 64) + offset;
 }
 
 u64 hv_ref_now(struct hv_vm *h)

@@ -13,7 +13,7 @@
 
 #include <linux/eventfd.h>
 #include <linux/xarray.h>
-#include <asm/hyperv-tlfs.h>
+#include "compat/hyperv-tlfs.h"
 
 #include "xenhv.h"
 #include "guest.h"

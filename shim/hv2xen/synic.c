@@ -334,7 +334,7 @@ static void auto_eoi_account(struct hv_vcpu *hvc)
 		return;
 	hvc->has_auto_eoi = has;
 	if (has ? h->auto_eoi_vcpus++ == 0 : --h->auto_eoi_vcpus == 0)
-		kvm_set_or_clear_apicv_inhibit(h->vm->kvm, APICV_INHIBIT_REASON_HYPERV, has);
+		KVM_FN(kvm_set_or_clear_apicv_inhibit)(h->vm->kvm, XENHV_APICV_INHIBIT_HYPERV, has);
 }
 
 static void sint_write(struct hv_vcpu *hvc, u32 sint, u64 data)
@@ -377,7 +377,8 @@ bool hv_auto_eoi(struct hv_vm *h, struct kvm_vcpu *vcpu, int vector)
 void hv_auto_eoi_release(struct hv_vm *h, bool may_sleep)
 {
 	if (h->auto_eoi_vcpus && may_sleep)
-		kvm_set_or_clear_apicv_inhibit(h->vm->kvm, APICV_INHIBIT_REASON_HYPERV, false);
+		KVM_FN(kvm_set_or_clear_apicv_inhibit)(h->vm->kvm, XENHV_APICV_INHIBIT_HYPERV,
+						       false);
 	h->auto_eoi_vcpus = 0;
 }
 
@@ -705,7 +706,7 @@ int hv_guest_idle(struct kvm_vcpu *vcpu, struct hv_vm *h)
 	WRITE_ONCE(hvc->idle, true);
 	/* Pairs with hv_wake_idle(): an interrupt sent now either shows or wakes. */
 	smp_mb();
-	if (!kvm_cpu_has_interrupt(vcpu) && !signal_pending(current)) {
+	if (!KVM_FN(kvm_cpu_has_interrupt)(vcpu) && !signal_pending(current)) {
 		xenhv_timer_start(&hvc->idle_timer, xenhv_deadline_in(HV_IDLE_MAX_NS), 0);
 		xenhv_core_block(vcpu);
 		xenhv_timer_stop(&hvc->idle_timer);

@@ -96,7 +96,7 @@ void xen_write_time(struct xen_vm *x, struct kvm_vcpu *vcpu)
 	raw_spin_unlock_irqrestore(&x->lock, flags);
 
 	/* Guest memory proper: from a vCPU thread of this VM only. */
-	cur = kvm_get_running_vcpu();
+	cur = KVM_FN(kvm_get_running_vcpu)();
 	if (xv && xv->time_gpa && cur && cur->kvm == vcpu->kvm) {
 		t.version = 2;
 		xenhv_gpa_write(cur, xv->time_gpa, &t, sizeof(t));

@@ -11,7 +11,7 @@
  * register convention and, for the calls whose layout differs (sched_poll,
  * the area registrations, add_to_physmap), the 32-bit layout.
  */
-#include <linux/kvm_host.h>
+#include "compat/kvm.h"
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
 #include <xen/interface/xen.h>
@@ -517,7 +517,7 @@ static long hvm_op(struct kvm_vcpu *vcpu, struct xenhv_vm *vm, struct xen_vm *x,
 		/* Every vCPU's TLB, as Hyper-V's all-processors flush. */
 		if (c->args[1])
 			return -XEN_EINVAL;
-		kvm_flush_remote_tlbs(vcpu->kvm);
+		KVM_FN(kvm_flush_remote_tlbs)(vcpu->kvm);
 		return 0;
 	case HVMOP_pagetable_dying: {
 		struct xen_hvm_pagetable_dying d;
