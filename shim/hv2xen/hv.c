@@ -214,11 +214,6 @@ u64 hv_ref_time(struct hv_vm *h, struct kvm_vcpu *vcpu)
 	return mul_u64_u64_shr(KVM_FN(kvm_read_l1_tsc)(vcpu, rdtsc()), scale, 64) + offset;
 }
 
-u64 hv_ref_now(struct hv_vm *h)
-{
-	return div_u64(xenhv_clock_now(&h->clock), 100);
-}
-
 static void hv_cpuid_range(struct xenhv_vm *vm, u32 *first, u32 *last)
 {
 	*first = HYPERV_CPUID_VENDOR_AND_MAX_FUNCTIONS;

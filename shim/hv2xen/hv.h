@@ -133,7 +133,6 @@ static inline struct hv_vcpu *hv_vcpu_find(struct hv_vm *h, u32 idx)
 /* Reference time (100 ns since attach) as the guest computes it from its TSC. */
 void hv_tsc_scale(struct hv_vm *h, struct kvm_vcpu *vcpu, u64 *scale, s64 *offset);
 u64 hv_ref_time(struct hv_vm *h, struct kvm_vcpu *vcpu);
-u64 hv_ref_now(struct hv_vm *h);
 
 /* synic.c */
 int hv_synic_get_msr(struct kvm_vcpu *vcpu, struct hv_vm *h, u32 msr, u64 *data, bool host);

@@ -112,13 +112,21 @@ static int sim_post(struct hv_vcpu *hvc, u32 sint, u32 type, const void *payload
 	return sint_vector(hvc, sint);
 }
 
-/* A timer's HVMSG_TIMER_EXPIRED, as sim_post(). Under h->lock. */
+/*
+ * A timer's HVMSG_TIMER_EXPIRED, as sim_post(). Under h->lock.
+ *
+ * Times are the guest's reference time, the one TIME_REF_COUNT and the TSC
+ * page give it (TSC-based), not the host clock, which drifts from it. The
+ * host timer fires when the guest's time reached the expiry up to that
+ * drift over the armed interval, so delivery is never reported before
+ * expiry.
+ */
 static int stimer_post(struct hv_vcpu *hvc, struct hv_stimer *st)
 {
 	struct hv_timer_message_payload p = {
 		.timer_index = st->index,
 		.expiration_time = st->exp_time,
-		.delivery_time = hv_ref_now(hvc->h),
+		.delivery_time = max(hv_ref_time(hvc->h, hvc->vcpu), st->exp_time),
 	};
 	int ret;
 
@@ -200,7 +208,8 @@ static void stimer_expired(struct xenhv_timer *t)
 			st->config &= ~HV_STIMER_ENABLE;
 	} else if (!st->msg_pending) {
 		/* A periodic expiry while the last one waits is merged into it. */
-		st->exp_time = st->config & HV_STIMER_PERIODIC ? hv_ref_now(h) : st->count;
+		st->exp_time = st->config & HV_STIMER_PERIODIC ? hv_ref_time(h, hvc->vcpu) :
+			       st->count;
 		st->msg_pending = true;
 		vector = stimer_post(hvc, st);
 	}
