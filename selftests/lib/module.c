@@ -25,12 +25,18 @@ const char *xenhv_module_path(void)
 
 	if (env)
 		return env;
-	/* The runner builds build/<major.minor>/ for each target kernel. */
+	/*
+	 * The runner builds build/<series>/ for each target kernel: the
+	 * series is major.minor (6.1, 6.12), or the major alone (7).
+	 */
 	uname(&u);
 	if (sscanf(u.release, "%d.%d", &maj, &min) != 2)
 		return NULL;
 	snprintf(series, sizeof(series), "%d.%d", maj, min);
 	snprintf(path, sizeof(path), "build/%s/" XENHV_MODNAME ".ko", series);
+	if (!access(path, R_OK))
+		return path;
+	snprintf(path, sizeof(path), "build/%d/" XENHV_MODNAME ".ko", maj);
 	return access(path, R_OK) ? NULL : path;
 }
 

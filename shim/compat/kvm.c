@@ -177,6 +177,12 @@ err:
 	return -ENOENT;
 }
 
+#ifdef COMPAT_KVM_OPS_HARDWARE_ENABLE
+#define KVM_OPS_VENDOR_HOOK	hardware_enable
+#else
+#define KVM_OPS_VENDOR_HOOK	enable_virtualization_cpu
+#endif
+
 static unsigned long lookup_symbol(const char *name)
 {
 	struct kprobe kp = { .symbol_name = name };
@@ -205,7 +211,11 @@ int xenhv_compat_init(void)
 		pr_err("cannot locate kvm_x86_ops\n");
 		return -ENOENT;
 	}
-	if (!ops->name || !ops->get_cpl || !ops->get_cs_db_l_bits) {
+	/*
+	 * KVM leaves the rest of the table as the last vendor module set it
+	 * when that module goes, and clears only its enable hook.
+	 */
+	if (!READ_ONCE(ops->KVM_OPS_VENDOR_HOOK) || !ops->get_cpl || !ops->get_cs_db_l_bits) {
 		pr_err("no KVM vendor module (kvm_amd or kvm_intel) is loaded\n");
 		return -ENODEV;
 	}
