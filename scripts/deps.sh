@@ -16,7 +16,8 @@
 # "chroot" names it, and scripts/kbuild.sh runs the build there.
 #
 # Usage: scripts/deps.sh [--refresh] [--checkpatch] [SERIES...]
-#   SERIES defaults to "6.1 6.12 7"; --checkpatch also extracts checkpatch.pl
+#   SERIES defaults to "6.1 6.12 7"; "qemu10" fetches QEMU 10 (fetch_qemu
+#   below); --checkpatch also extracts checkpatch.pl
 #   (and its data files) from Debian's newest linux-source package.
 # Re-running is a no-op once everything is present; --refresh looks for newer
 # kernels in the archive.
@@ -70,10 +71,7 @@ private_apt_updated=0
 private_apt() {
 	if [ ! -f "$apt_dir/apt.conf" ]; then
 		mkdir -p "$apt_dir"/{lists/partial,archives/partial,preferences.d}
-		cat > "$apt_dir/sources.list" <<-EOS
-		deb http://deb.debian.org/debian trixie-backports main
-		deb http://deb.debian.org/debian sid main
-		EOS
+		: > "$apt_dir/sources.list"
 		: > "$apt_dir/status"
 		cat > "$apt_dir/apt.conf" <<-EOS
 		Dir::Etc::SourceList "$apt_dir/sources.list";
@@ -89,8 +87,14 @@ private_apt() {
 		APT::Sandbox::User "root";
 		EOS
 	fi
+	# Rewritten every time, so that an older cache gains new suites.
+	cat > "$apt_dir/sources.list" <<-EOS
+	deb http://deb.debian.org/debian trixie-backports main
+	deb http://deb.debian.org/debian sid main
+	deb http://deb.debian.org/debian bookworm-backports main
+	EOS
 	if [ $private_apt_updated -eq 0 ]; then
-		say "apt-get update (project sources: trixie-backports, sid)"
+		say "apt-get update (project sources: trixie-backports, sid, bookworm-backports)"
 		APT_CONFIG=$apt_dir/apt.conf apt-get update -qq
 		private_apt_updated=1
 	fi
@@ -263,9 +267,46 @@ fetch_checkpatch() {
 	rm -rf "$tmp"
 }
 
+# QEMU 10 with its Xen emulation (-accel kvm,xen-version=...), which Debian 12
+# has only in bookworm-backports: unpacked into .cache/qemu10 beside the
+# host's QEMU, which keeps booting the test guests. Its libraries are
+# Debian 12's own; its firmware comes from the same suite (-L, run-qemu10).
+fetch_qemu() {
+	local dir=${XENHV_CACHE:-$top/.cache}/qemu10 tmp
+	if [ -x "$dir/qemu-system-x86_64" ] && [ $refresh -eq 0 ]; then
+		return 0
+	fi
+	private_apt
+	say "fetching QEMU 10 (bookworm-backports)"
+	tmp=$(mktemp -d)
+	(cd "$tmp" && APT_CONFIG=$apt_dir/apt.conf apt-get download -q \
+		qemu-system-x86/bookworm-backports qemu-system-common/bookworm-backports \
+		qemu-system-data/bookworm-backports seabios/bookworm-backports 2>&1 |
+		grep -v '^W: Download is performed unsandboxed' || true)
+	mkdir -p "$tmp/root"
+	for d in "$tmp"/*.deb; do dpkg-deb -x "$d" "$tmp/root"; done
+	[ -x "$tmp/root/usr/bin/qemu-system-x86_64" ] ||
+		{ echo "deps: QEMU 10 did not unpack" >&2; exit 1; }
+	missing=$(ldd "$tmp/root/usr/bin/qemu-system-x86_64" | grep 'not found' || true)
+	[ -z "$missing" ] || { echo "deps: QEMU 10 lacks libraries: $missing" >&2; exit 1; }
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	mv "$tmp/root" "$dir/root"
+	cat > "$dir/qemu-system-x86_64" <<-'EOS'
+	#!/bin/sh
+	d=$(dirname "$(readlink -f "$0")")/root/usr/share
+	exec "$d/../bin/qemu-system-x86_64" -L "$d/qemu" -L "$d/seabios" "$@"
+	EOS
+	chmod 0755 "$dir/qemu-system-x86_64"
+	rm -rf "$tmp"
+	say "QEMU 10 ready: $dir/qemu-system-x86_64 ($("$dir/qemu-system-x86_64" --version | head -n1))"
+}
+
 mkdir -p "$cache"
 for s in "${series[@]}"; do
-	if [ "$s" = debug ]; then
+	if [ "$s" = qemu10 ]; then
+		fetch_qemu
+	elif [ "$s" = debug ]; then
 		"$top/scripts/debug-kernel.sh" $([ $refresh -eq 0 ] || echo --refresh)
 	else
 		fetch_series "$s"

@@ -13,6 +13,7 @@
  * jump would leave KVM's own caller as the parent and redirect for ever.
  */
 #include <linux/ftrace.h>
+#include <linux/kprobes.h>
 #include "compat/kvm.h"
 #include <linux/module.h>
 
@@ -178,6 +179,9 @@ static int hook_get_interrupt(struct kvm_vcpu *vcpu)
 	struct xenhv_vm *vm = xenhv_vm_lookup(vcpu->kvm, &abi);
 	int irr, vector;
 
+	vector = xenhv_xen_uapi_pending(vcpu);
+	if (vector)
+		return vector;	/* an external interrupt: no LAPIC state */
 	if (!vm || !abi->auto_eoi || !hook_auto_eoi(vcpu, vm, -1))
 		return KVM_FN(kvm_cpu_get_interrupt)(vcpu);
 	irr = KVM_FN(kvm_lapic_find_highest_irr)(vcpu);
@@ -188,12 +192,31 @@ static int hook_get_interrupt(struct kvm_vcpu *vcpu)
 }
 
 #define HOOK_ACK	REDIRECT(kvm_cpu_get_interrupt, hook_get_interrupt)
+
+#ifndef CONFIG_KVM_XEN
+/*
+ * KVM's Xen uapi's VM-wide upcall vector (xen2hv/uapi.c) is an external
+ * interrupt while upcall_pending is set, as KVM's own Xen has it: pending
+ * for injection and for wakeup, delivered by hook_get_interrupt() above,
+ * and looked for at each KVM_RUN and halt.
+ */
+static int hook_has_injectable_intr(struct kvm_vcpu *vcpu)
+{
+	return xenhv_xen_uapi_pending(vcpu) ? 1 : KVM_FN(kvm_cpu_has_injectable_intr)(vcpu);
+}
+
+static int hook_has_interrupt(struct kvm_vcpu *vcpu)
+{
+	return xenhv_xen_uapi_pending(vcpu) ? 1 : KVM_FN(kvm_cpu_has_interrupt)(vcpu);
+}
+#endif
 #endif
 
 struct xenhv_hook {
 	const char *name;
 	void * const *target;	/* KVM function's table entry; NULL: by name */
 	void *wrapper;		/* NULL: plain callback, see destroy_cb() */
+	bool (*serves)(unsigned int ioctl);	/* ioctl_cb(): which go to wrapper */
 	struct ftrace_ops ops;
 	bool active;
 };
@@ -259,6 +282,20 @@ static void notrace mpstate_cb(unsigned long ip, unsigned long parent_ip,
 		xenhv_vm_reset_on_return(vcpu->kvm);
 }
 
+/* kvm_arch_vcpu_ioctl_run(vcpu): an upcall owed makes the entry inject it. */
+static void notrace __maybe_unused run_cb(unsigned long ip, unsigned long parent_ip,
+					  struct ftrace_ops *ops, struct ftrace_regs *fregs)
+{
+	struct pt_regs *regs = ftrace_get_regs(fregs);
+	struct kvm_vcpu *vcpu;
+
+	if (!regs)
+		return;
+	vcpu = (struct kvm_vcpu *)regs->di;
+	if (xenhv_xen_uapi_pending(vcpu))
+		kvm_make_request(KVM_REQ_EVENT, vcpu);
+}
+
 static void notrace load_cb(unsigned long ip, unsigned long parent_ip,
 			    struct ftrace_ops *ops, struct ftrace_regs *fregs)
 {
@@ -270,6 +307,75 @@ static void notrace put_cb(unsigned long ip, unsigned long parent_ip,
 {
 	sched_cb(fregs, false);
 }
+
+#ifndef CONFIG_KVM_XEN
+/*
+ * KVM's Xen uapi on a kernel without CONFIG_KVM_XEN (xen2hv/uapi.c): KVM's
+ * kvm_arch_vm_ioctl() and kvm_arch_vcpu_ioctl() answer -ENOTTY for the Xen
+ * ioctls there, so the callback sends exactly those to the shim, whose
+ * wrapper takes the original's place; every other ioctl is KVM's alone.
+ * The wrappers may sleep, so they hold the module while they run.
+ */
+static void notrace ioctl_cb(unsigned long ip, unsigned long parent_ip,
+			     struct ftrace_ops *ops, struct ftrace_regs *fregs)
+{
+	struct xenhv_hook *h = container_of(ops, struct xenhv_hook, ops);
+
+	if (h->serves((unsigned int)xenhv_ftrace_arg(fregs, 1)))
+		ftrace_regs_set_instruction_pointer(fregs, (unsigned long)h->wrapper);
+}
+
+static long hook_xen_vm_ioctl(struct file *filp, unsigned int ioctl, unsigned long arg)
+{
+	long ret;
+
+	if (!try_module_get(THIS_MODULE))
+		return -ENOTTY;
+	ret = xenhv_xen_uapi_vm(filp->private_data, ioctl, arg);
+	module_put(THIS_MODULE);
+	return ret;
+}
+
+static long hook_xen_vcpu_ioctl(struct file *filp, unsigned int ioctl, unsigned long arg)
+{
+	long ret;
+
+	if (!try_module_get(THIS_MODULE))
+		return -ENOTTY;
+	ret = xenhv_xen_uapi_vcpu(filp->private_data, ioctl, arg);
+	module_put(THIS_MODULE);
+	return ret;
+}
+
+#define IOCTL(fn, wrap, filter) {					\
+	.name = #fn, .wrapper = wrap, .serves = filter,			\
+	.ops = { .func = ioctl_cb, .flags = XENHV_FTRACE_REDIRECT_FLAGS }, \
+}
+#endif
+
+/* KVM_CHECK_EXTENSION(KVM_CAP_XEN_HVM): KVM's answer there is 0. */
+static int check_extension_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	*(long *)ri->data = regs_get_kernel_argument(regs, 1);
+	return 0;
+}
+
+static int check_extension_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	if (*(long *)ri->data == KVM_CAP_XEN_HVM && !regs_return_value(regs))
+		regs_set_return_value(regs, xenhv_xen_uapi_caps());
+	return 0;
+}
+
+static struct kretprobe check_extension_probe = {
+	.kp.symbol_name = "kvm_vm_ioctl_check_extension",
+	.entry_handler = check_extension_entry,
+	.handler = check_extension_ret,
+	.data_size = sizeof(long),
+	.maxactive = 32,
+};
+
+static bool check_extension_probed;
 
 #define CALLBACK(fn, cb) {						\
 	.name = #fn,							\
@@ -299,6 +405,15 @@ static struct xenhv_hook hooks[] = {
 	CALLBACK(kvm_arch_vcpu_ioctl_set_mpstate, mpstate_cb),
 	CALLBACK(kvm_arch_vcpu_load, load_cb),
 	CALLBACK(kvm_arch_vcpu_put, put_cb),
+#ifndef CONFIG_KVM_XEN
+	IOCTL(kvm_arch_vm_ioctl, hook_xen_vm_ioctl, xenhv_xen_uapi_vm_ioctl),
+	IOCTL(kvm_arch_vcpu_ioctl, hook_xen_vcpu_ioctl, xenhv_xen_uapi_vcpu_ioctl),
+#ifdef XENHV_HOOKS_GET_INTERRUPT
+	REDIRECT(kvm_cpu_has_injectable_intr, hook_has_injectable_intr),
+	REDIRECT(kvm_cpu_has_interrupt, hook_has_interrupt),
+	CALLBACK(kvm_arch_vcpu_ioctl_run, run_cb),
+#endif
+#endif
 };
 
 static void hook_remove(struct xenhv_hook *h)
@@ -342,6 +457,15 @@ int xenhv_hook_init(void)
 		if (ret)
 			goto err;
 	}
+	/* Where KVM has Xen of its own, its uapi is its own business. */
+	if (!IS_ENABLED(CONFIG_KVM_XEN)) {
+		ret = register_kretprobe(&check_extension_probe);
+		if (ret) {
+			pr_err("cannot probe kvm_vm_ioctl_check_extension: %d\n", ret);
+			goto err;
+		}
+		check_extension_probed = true;
+	}
 	return 0;
 err:
 	xenhv_hook_exit();
@@ -353,6 +477,10 @@ void xenhv_hook_exit(void)
 {
 	int i;
 
+	if (check_extension_probed) {
+		unregister_kretprobe(&check_extension_probe);
+		check_extension_probed = false;
+	}
 	for (i = ARRAY_SIZE(hooks) - 1; i >= 0; i--)
 		hook_remove(&hooks[i]);
 }

@@ -134,7 +134,9 @@ long xenhv_vm_attach(struct kvm *kvm, struct xenhv_attach *at)
 	mutex_lock(&xenhv_vms_mutex);
 	vm = find_locked(kvm);
 	if (vm && vm->abi) {
-		ret = -EBUSY;
+		/* A VM on KVM's Xen uapi belongs to its VMM's Xen emulation. */
+		ret = (vm->flags & XENHV_ATTACH_KVM_UAPI) &&
+		      !(at->flags & XENHV_ATTACH_KVM_UAPI) ? -EEXIST : -EBUSY;
 		goto out;
 	}
 	if (!vm) {
@@ -196,7 +198,9 @@ static const struct xenhv_abi *vm_quiesce(struct xenhv_vm *vm)
  * again from its power-on state; if that state cannot be allocated, the
  * VM stays detached.
  */
-static long vm_detach(struct kvm *kvm, bool reattach)
+#define XENHV_DOOR_ANY	U32_MAX
+
+static long vm_detach(struct kvm *kvm, bool reattach, u32 door)
 {
 	const struct xenhv_abi *abi;
 	struct xenhv_vm *vm;
@@ -204,7 +208,11 @@ static long vm_detach(struct kvm *kvm, bool reattach)
 
 	mutex_lock(&xenhv_vms_mutex);
 	vm = find_locked(kvm);
-	if (vm && vm->abi) {
+	/* Only the door a VM came in by (KVM's Xen uapi or ours) takes it out. */
+	if (vm && vm->abi && door != XENHV_DOOR_ANY &&
+	    (vm->flags & XENHV_ATTACH_KVM_UAPI) != door)
+		ret = -EEXIST;
+	else if (vm && vm->abi) {
 		abi = vm_quiesce(vm);
 		if (abi->detach)
 			abi->detach(vm);
@@ -219,12 +227,17 @@ static long vm_detach(struct kvm *kvm, bool reattach)
 
 long xenhv_vm_detach(struct kvm *kvm)
 {
-	return vm_detach(kvm, false);
+	return vm_detach(kvm, false, 0);
 }
 
 long xenhv_vm_reset(struct kvm *kvm)
 {
-	return vm_detach(kvm, true);
+	return vm_detach(kvm, true, 0);
+}
+
+long xenhv_vm_uapi_detach(struct kvm *kvm)
+{
+	return vm_detach(kvm, false, XENHV_ATTACH_KVM_UAPI);
 }
 
 /* A reset noticed in atomic context, carried out in the VMM's thread. */
@@ -237,7 +250,7 @@ static void vm_reset_work_fn(struct callback_head *cb)
 {
 	struct vm_reset_work *w = container_of(cb, struct vm_reset_work, cb);
 
-	xenhv_vm_reset(w->kvm);
+	vm_detach(w->kvm, true, XENHV_DOOR_ANY);
 	kvm_put_kvm(w->kvm);
 	kfree(w);
 }

@@ -98,6 +98,13 @@ enum xenhv_stat { XENHV_STAT_KERNEL, XENHV_STAT_USER, XENHV_STAT_ERROR, XENHV_NR
  * @hv: Hyper-V state (valid while @abi is the Hyper-V ABI).
  * @stats: per-operation counters.
  */
+/*
+ * Attached by KVM_XEN_HVM_CONFIG through KVM's own Xen uapi (xen2hv/uapi.c),
+ * never by XENHV_ATTACH_VM, which takes only XENHV_ATTACH_FLAGS.
+ */
+#define XENHV_ATTACH_KVM_UAPI	BIT(31)
+static_assert(!(XENHV_ATTACH_KVM_UAPI & XENHV_ATTACH_FLAGS));
+
 struct xenhv_vm {
 	struct hlist_node node;
 	struct rcu_head rcu;
@@ -143,6 +150,7 @@ static inline const struct xenhv_abi *xenhv_vm_abi(struct xenhv_vm *vm)
 void xenhv_vm_destroyed(struct kvm *kvm);
 long xenhv_vm_attach(struct kvm *kvm, struct xenhv_attach *at);
 long xenhv_vm_detach(struct kvm *kvm);
+long xenhv_vm_uapi_detach(struct kvm *kvm);
 long xenhv_vm_reset(struct kvm *kvm);
 void xenhv_vm_reset_on_return(struct kvm *kvm);
 long xenhv_vm_stats(struct kvm *kvm, struct xenhv_vm_stats *st);
@@ -166,6 +174,24 @@ static inline void xenhv_count(struct xenhv_vm *vm, u32 op, enum xenhv_stat what
 }
 
 /* hook.c */
+/* xen2hv/uapi.c: KVM's own Xen uapi, on kernels without CONFIG_KVM_XEN. */
+u32 xenhv_xen_uapi_caps(void);
+bool xenhv_xen_uapi_vm_ioctl(unsigned int ioctl);
+bool xenhv_xen_uapi_vcpu_ioctl(unsigned int ioctl);
+long xenhv_xen_uapi_vm(struct kvm *kvm, unsigned int ioctl, unsigned long arg);
+long xenhv_xen_uapi_vcpu(struct kvm_vcpu *vcpu, unsigned int ioctl, unsigned long arg);
+int xenhv_xen_uapi_pending(struct kvm_vcpu *vcpu);
+/*
+ * Kernels whose LAPIC ack is hooked in kvm_cpu_get_interrupt() (hook.c),
+ * which can then deliver an external interrupt of the shim's.
+ */
+#ifdef COMPAT_HAS_APIC_ACK_INTERRUPT
+#define XENHV_EXTINT_HOOKED	false
+#else
+#define XENHV_EXTINT_HOOKED	true
+#define XENHV_HOOKS_GET_INTERRUPT
+#endif
+
 int xenhv_hook_init(void);
 void xenhv_hook_exit(void);
 

@@ -20,6 +20,14 @@
 	(FTRACE_OPS_FL_IPMODIFY | FTRACE_OPS_FL_RECURSION)
 #endif
 
+/* Argument @n of a traced function, from an ops with the flags above. */
+#ifdef COMPAT_NEED_FTRACE_REGS_SET_IP
+#define xenhv_ftrace_arg(fregs, n) \
+	regs_get_kernel_argument(ftrace_get_regs(fregs), n)
+#else
+#define xenhv_ftrace_arg(fregs, n)	ftrace_regs_get_argument(fregs, n)
+#endif
+
 #ifdef COMPAT_NEED_ASM_UNALIGNED
 #include <asm/unaligned.h>
 #else

@@ -87,6 +87,7 @@ static const struct kvm_func kvm_funcs[] = {
 	KVM_FUNC(kvm_skip_emulated_instruction),
 	KVM_FUNC(kvm_apic_send_ipi),
 	KVM_FUNC(kvm_cpu_has_interrupt),
+	KVM_FUNC(kvm_cpu_has_injectable_intr),
 	KVM_FUNC(kvm_lapic_set_eoi),
 	KVM_FUNC(kvm_flush_remote_tlbs),
 	KVM_FUNC(kvm_set_or_clear_apicv_inhibit),

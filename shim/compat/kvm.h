@@ -87,6 +87,9 @@ void kvm_set_or_clear_apicv_inhibit(struct kvm *kvm, enum kvm_apicv_inhibit reas
 #if !XENHV_KVM_DECLARED_kvm_cpu_has_interrupt
 int kvm_cpu_has_interrupt(struct kvm_vcpu *vcpu);
 #endif
+#if !XENHV_KVM_DECLARED_kvm_cpu_has_injectable_intr
+int kvm_cpu_has_injectable_intr(struct kvm_vcpu *vcpu);
+#endif
 /* EOI the highest in-service vector, as a guest write would. */
 #if !XENHV_KVM_DECLARED_kvm_lapic_set_eoi
 void kvm_lapic_set_eoi(struct kvm_vcpu *vcpu);
@@ -124,6 +127,7 @@ struct xenhv_kvm_funcs {
 	typeof(&kvm_skip_emulated_instruction) kvm_skip_emulated_instruction;
 	typeof(&kvm_apic_send_ipi) kvm_apic_send_ipi;
 	typeof(&kvm_cpu_has_interrupt) kvm_cpu_has_interrupt;
+	typeof(&kvm_cpu_has_injectable_intr) kvm_cpu_has_injectable_intr;
 	typeof(&kvm_lapic_set_eoi) kvm_lapic_set_eoi;
 	typeof(&kvm_flush_remote_tlbs) kvm_flush_remote_tlbs;
 	typeof(&kvm_set_or_clear_apicv_inhibit) kvm_set_or_clear_apicv_inhibit;
@@ -159,6 +163,17 @@ static inline void xenhv_vcpu_kick(struct kvm_vcpu *vcpu)
 	KVM_FN(kvm_vcpu_kick)(vcpu);
 #endif
 }
+
+/*
+ * The Xen attributes' "no address": named in the uapi from 6.4; before, the
+ * same all-ones value was KVM's GPA_INVALID.
+ */
+#ifndef KVM_XEN_INVALID_GFN
+#define KVM_XEN_INVALID_GFN	((__u64)-1)
+#endif
+#ifndef KVM_XEN_INVALID_GPA
+#define KVM_XEN_INVALID_GPA	((__u64)-1)
+#endif
 
 /* The KVM member that turns KVM's own Xen emulation on, if it has one. */
 #if defined(COMPAT_XEN_HVM_CONFIG_IN_ARCH)

@@ -57,27 +57,69 @@ void xenhv_clock_scale(const struct xenhv_clock *c, struct kvm_vcpu *vcpu,
 }
 
 /*
+ * KVM's own kvmclock, the guest time KVM_GET_CLOCK reports, as a pvclock
+ * scale of @vcpu's TSC: for VMs whose VMM keeps time in kvmclock (the KVM
+ * Xen uapi, whose VMM runs the guest's timers against KVM_GET_CLOCK). With
+ * KVM's master clock the reference pair is KVM's own (read under its
+ * seqcount); without it, kvmclock counts from the host's raw boot-time
+ * clock, read here beside the TSC.
+ */
+void xenhv_kvmclock_scale(struct kvm_vcpu *vcpu, struct xenhv_tsc_scale *s)
+{
+	struct kvm_arch *ka = &vcpu->kvm->arch;
+	u64 khz = vcpu->arch.virtual_tsc_khz ? vcpu->arch.virtual_tsc_khz : tsc_khz;
+	unsigned long flags;
+	u64 host_tsc, ns;
+	unsigned int seq;
+	bool master;
+
+	do {
+		seq = read_seqcount_begin(&ka->pvclock_sc);
+		master = ka->use_master_clock;
+		host_tsc = ka->master_cycle_now;
+		ns = ka->master_kernel_ns + ka->kvmclock_offset;
+	} while (read_seqcount_retry(&ka->pvclock_sc, seq));
+	if (!master) {
+		local_irq_save(flags);
+		host_tsc = rdtsc_ordered();
+		ns = ktime_get_raw_ns() + (ktime_get_boottime_ns() - ktime_get_ns()) +
+		     READ_ONCE(ka->kvmclock_offset);
+		local_irq_restore(flags);
+	}
+	s->tsc_timestamp = KVM_FN(kvm_read_l1_tsc)(vcpu, host_tsc);
+	s->system_time = ns;
+	scale_for(khz * 1000, &s->mul, &s->shift);
+}
+
+/*
  * Guest time now, as the guest computes it from its TSC with the published
  * scale (pvclock_scale_delta()).
  */
 u64 xenhv_clock_guest_now(const struct xenhv_clock *c, struct kvm_vcpu *vcpu)
 {
 	struct xenhv_tsc_scale s;
-	u64 tsc, delta;
 
 	xenhv_clock_scale(c, vcpu, &s);
+	return xenhv_scale_now(vcpu, &s);
+}
+
+/* The time a published scale gives for @vcpu's TSC now. */
+u64 xenhv_scale_now(struct kvm_vcpu *vcpu, const struct xenhv_tsc_scale *sc)
+{
+	u64 tsc, delta;
+
 	tsc = KVM_FN(kvm_read_l1_tsc)(vcpu, rdtsc());
 	/*
 	 * Modular, as pvclock is: the VMM may reset the guest TSC after attach
 	 * (QEMU writes 0 when it starts the vCPUs), which puts the attach
 	 * instant at a "negative" guest TSC.
 	 */
-	delta = max_t(s64, tsc - s.tsc_timestamp, 0);
-	if (s.shift < 0)
-		delta >>= -s.shift;
+	delta = max_t(s64, tsc - sc->tsc_timestamp, 0);
+	if (sc->shift < 0)
+		delta >>= -sc->shift;
 	else
-		delta <<= s.shift;
-	return s.system_time + mul_u64_u32_shr(delta, s.mul, 32);
+		delta <<= sc->shift;
+	return sc->system_time + mul_u64_u32_shr(delta, sc->mul, 32);
 }
 
 /*

@@ -44,6 +44,9 @@ u64 xenhv_clock_now(const struct xenhv_clock *c);
 /* Host CLOCK_MONOTONIC deadline of a guest time. */
 void xenhv_clock_scale(const struct xenhv_clock *c, struct kvm_vcpu *vcpu,
 		       struct xenhv_tsc_scale *s);
+/* KVM's kvmclock (KVM_GET_CLOCK's time) as a scale of @vcpu's TSC. */
+void xenhv_kvmclock_scale(struct kvm_vcpu *vcpu, struct xenhv_tsc_scale *s);
+u64 xenhv_scale_now(struct kvm_vcpu *vcpu, const struct xenhv_tsc_scale *s);
 /* Guest time from the vCPU's TSC, and guest-time deadlines relative to it. */
 u64 xenhv_clock_guest_now(const struct xenhv_clock *c, struct kvm_vcpu *vcpu);
 ktime_t xenhv_clock_guest_deadline(u64 now_g, u64 guest_ns);

@@ -57,7 +57,11 @@ static void fill_time(struct xen_vm *x, struct kvm_vcpu *vcpu, struct pvclock_vc
 {
 	struct xenhv_tsc_scale sc;
 
-	xenhv_clock_scale(&x->clock, vcpu, &sc);
+	/* The KVM uapi's VMM keeps the guest's time in kvmclock. */
+	if (x->kvm_uapi)
+		xenhv_kvmclock_scale(vcpu, &sc);
+	else
+		xenhv_clock_scale(&x->clock, vcpu, &sc);
 	t->tsc_timestamp = sc.tsc_timestamp;
 	t->system_time = sc.system_time;
 	t->tsc_to_system_mul = sc.mul;
@@ -69,15 +73,12 @@ static void fill_time(struct xen_vm *x, struct kvm_vcpu *vcpu, struct pvclock_vc
  * The pvclock in @vcpu's vcpu_info (and its secondary time area), with the
  * odd/even version protocol. From @vcpu's thread or the registration path.
  */
-void xen_write_time(struct xen_vm *x, struct kvm_vcpu *vcpu)
+static void write_vcpu_info_time(struct xen_vm *x, struct kvm_vcpu *vcpu,
+				 const struct pvclock_vcpu_time_info *t)
 {
-	struct xen_vcpu *xv = xen_vcpu_find(x, vcpu->vcpu_idx);
-	struct pvclock_vcpu_time_info t = {};
-	struct kvm_vcpu *cur;
 	struct vcpu_info *vi;
 	unsigned long flags;
 
-	fill_time(x, vcpu, &t);
 	raw_spin_lock_irqsave(&x->lock, flags);
 	vi = xen_vcpu_info(x, vcpu->vcpu_idx);
 	if (vi) {
@@ -85,15 +86,34 @@ void xen_write_time(struct xen_vm *x, struct kvm_vcpu *vcpu)
 
 		WRITE_ONCE(vi->time.version, (v + 1) | 1);
 		smp_wmb();	/* odd version before the fields (pvclock protocol) */
-		vi->time.tsc_timestamp = t.tsc_timestamp;
-		vi->time.system_time = t.system_time;
-		vi->time.tsc_to_system_mul = t.tsc_to_system_mul;
-		vi->time.tsc_shift = t.tsc_shift;
-		vi->time.flags = t.flags;
+		vi->time.tsc_timestamp = t->tsc_timestamp;
+		vi->time.system_time = t->system_time;
+		vi->time.tsc_to_system_mul = t->tsc_to_system_mul;
+		vi->time.tsc_shift = t->tsc_shift;
+		vi->time.flags = t->flags;
 		smp_wmb();	/* the fields before the even version */
 		WRITE_ONCE(vi->time.version, ((v + 1) | 1) + 1);
 	}
 	raw_spin_unlock_irqrestore(&x->lock, flags);
+}
+
+/* The vcpu_info part alone: a pinned page, so any context. */
+void xen_write_vcpu_info_time(struct xen_vm *x, struct kvm_vcpu *vcpu)
+{
+	struct pvclock_vcpu_time_info t = {};
+
+	fill_time(x, vcpu, &t);
+	write_vcpu_info_time(x, vcpu, &t);
+}
+
+void xen_write_time(struct xen_vm *x, struct kvm_vcpu *vcpu)
+{
+	struct xen_vcpu *xv = xen_vcpu_find(x, vcpu->vcpu_idx);
+	struct pvclock_vcpu_time_info t = {};
+	struct kvm_vcpu *cur;
+
+	fill_time(x, vcpu, &t);
+	write_vcpu_info_time(x, vcpu, &t);
 
 	/* Guest memory proper: from a vCPU thread of this VM only. */
 	cur = KVM_FN(kvm_get_running_vcpu)();
@@ -203,6 +223,12 @@ void xen_vcpu_sched(struct xen_vm *x, struct kvm_vcpu *vcpu, bool in)
 	struct xen_vcpu *xv = xen_vcpu_find(x, vcpu->vcpu_idx);
 	int state;
 
+	/*
+	 * kvmclock's reference moves when KVM updates its master clock (the
+	 * VMM's KVM_SET_CLOCK among others): publish it again, in vcpu_info.
+	 */
+	if (in && x->kvm_uapi)
+		xen_write_vcpu_info_time(x, vcpu);
 	if (!xv || !READ_ONCE(xv->rs_on))
 		return;
 	if (in)
@@ -309,6 +335,58 @@ static long register_vcpu_info(struct kvm_vcpu *vcpu, struct kvm_vcpu *target,
 	raw_spin_unlock_irqrestore(&x->lock, flags);
 	xen_write_time(x, target);
 	xen_evtchn_kick_upcall(x, xv->idx);
+	return 0;
+}
+
+/*
+ * The KVM Xen uapi's VCPU_INFO attribute: the VMM places @target's
+ * vcpu_info at @gpa, or with KVM_XEN_INVALID_GPA removes it. Unlike the
+ * hypercall it may move, and the contents are the VMM's business. Under
+ * ops_lock.
+ */
+int xen_vcpu_set_info_gpa(struct xen_vm *x, struct kvm_vcpu *target, u64 gpa)
+{
+	struct xen_vcpu *xv = xen_vcpu_get(x, target);
+	struct xenhv_gpage gp = {}, old;
+	unsigned long flags;
+
+	if (!xv)
+		return -ENOMEM;
+	if (gpa != KVM_XEN_INVALID_GPA) {
+		if (offset_in_page(gpa) + sizeof(struct vcpu_info) > PAGE_SIZE)
+			return -EINVAL;
+		if (xenhv_gpage_pin(target, gpa, &gp))
+			return -EFAULT;
+	}
+	raw_spin_lock_irqsave(&x->lock, flags);
+	old = xv->vi_page;
+	xv->vi_page = gp;
+	xv->vi_offset = offset_in_page(gpa);
+	xv->vi_registered = gp.page;
+	xv->vi_gpa = gpa;
+	raw_spin_unlock_irqrestore(&x->lock, flags);
+	xenhv_gpage_unpin(&old);
+	if (gp.page)
+		xen_write_time(x, target);
+	return 0;
+}
+
+/* The uapi's VCPU_TIME_INFO attribute: the secondary time area at @gpa. */
+int xen_vcpu_set_time_gpa(struct xen_vm *x, struct kvm_vcpu *target, u64 gpa)
+{
+	struct xen_vcpu *xv = xen_vcpu_get(x, target);
+
+	if (!xv)
+		return -ENOMEM;
+	if (gpa == KVM_XEN_INVALID_GPA) {
+		xv->time_gpa = 0;
+		return 0;
+	}
+	/* Guest address 0 means "none" to the engine. */
+	if (!gpa || offset_in_page(gpa) + sizeof(struct pvclock_vcpu_time_info) > PAGE_SIZE)
+		return -EINVAL;
+	xv->time_gpa = gpa;
+	xen_write_time(x, target);
 	return 0;
 }
 

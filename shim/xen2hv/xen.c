@@ -13,6 +13,7 @@
  */
 #include "compat/kvm.h"
 #include <linux/slab.h>
+#include <linux/timekeeping.h>
 #include <linux/vmalloc.h>
 #include <xen/interface/xen.h>
 #include <asm/xen/cpuid.h>
@@ -106,6 +107,7 @@ static int xen_attach(struct xenhv_vm *vm, const struct xenhv_attach *at)
 		INIT_LIST_HEAD(&x->raises);
 		xenhv_clock_init(&x->clock);
 	}
+	x->kvm_uapi = at->flags & XENHV_ATTACH_KVM_UAPI;
 	vm->xen = (struct xenhv_xen_state) {
 		.x = x,
 		.version = c->version ? c->version : XEN_DEFAULT_VERSION,
@@ -369,15 +371,27 @@ static long xen_version(struct kvm_vcpu *vcpu, struct xenhv_vm *vm, const struct
 }
 
 /* shared_info at a guest frame: pinned, its wallclock and time written. */
-static long map_shared_info(struct kvm_vcpu *vcpu, struct xen_vm *x, u64 gpfn)
+/*
+ * Place shared_info at @gfn (KVM_XEN_INVALID_GFN: nowhere, from the KVM
+ * uapi only) and write the wallclock and every vCPU's time there. 0 or
+ * -EINVAL.
+ */
+int xen_set_shared_info(struct xen_vm *x, struct kvm_vcpu *vcpu, u64 gfn)
 {
 	struct xenhv_gpage gp = {}, old;
+	struct xenhv_tsc_scale sc;
 	unsigned long flags;
 	unsigned long i;
 
-	if (gpfn >> (52 - PAGE_SHIFT) || xenhv_gpage_pin(vcpu, gpfn << PAGE_SHIFT, &gp))
-		return -XEN_EINVAL;
+	if (gfn != KVM_XEN_INVALID_GFN &&
+	    (gfn >> (52 - PAGE_SHIFT) || xenhv_gpage_pin(vcpu, gfn << PAGE_SHIFT, &gp)))
+		return -EINVAL;
 	mutex_lock(&x->ops_lock);
+	/* The uapi's wallclock is real time at kvmclock 0, as KVM's own. */
+	if (x->kvm_uapi) {
+		xenhv_kvmclock_scale(vcpu, &sc);
+		x->clock.wall_ns = ktime_get_real_ns() - xenhv_scale_now(vcpu, &sc);
+	}
 	raw_spin_lock_irqsave(&x->lock, flags);
 	old = x->shinfo;
 	x->shinfo = gp;
@@ -392,6 +406,11 @@ static long map_shared_info(struct kvm_vcpu *vcpu, struct xen_vm *x, u64 gpfn)
 			xen_write_time(x, v);
 	}
 	return 0;
+}
+
+static long map_shared_info(struct kvm_vcpu *vcpu, struct xen_vm *x, u64 gpfn)
+{
+	return xen_set_shared_info(x, vcpu, gpfn) ? -XEN_EINVAL : 0;
 }
 
 static long add_to_physmap(struct kvm_vcpu *vcpu, struct xen_vm *x, bool longmode, u64 arg,
@@ -569,6 +588,15 @@ static int xen_hypercall(struct kvm_vcpu *vcpu, struct xenhv_vm *vm)
 	long ret;
 
 	xen_decode(vcpu, &c);
+	/*
+	 * Through the KVM uapi, every call is the VMM's
+	 * (KVM_XEN_HVM_CONFIG_INTERCEPT_HCALL), as KVM's own Xen does for a
+	 * VMM that did not ask for in-kernel event channels.
+	 */
+	if (vm->xen.x->kvm_uapi) {
+		xenhv_count(vm, xen_op(c.nr), XENHV_STAT_USER);
+		return xen_exit_to_user(vcpu, &c);
+	}
 	if (c.cpl > 0) {
 		/* Xen refuses hypercalls from guest user mode. */
 		ret = -XEN_EPERM;
@@ -607,6 +635,14 @@ static void xen_halt(struct kvm_vcpu *vcpu, struct xenhv_vm *vm)
 {
 	struct xen_vm *x = to_xen(vm);
 
+	/* KVM's uapi: the VM-wide vector is injected at the next entry. */
+	if (x && x->kvm_uapi) {
+		if (xenhv_xen_uapi_pending(vcpu)) {
+			kvm_make_request(KVM_REQ_EVENT, vcpu);
+			xenhv_count(vm, XENHV_OP_HALT_KICK, XENHV_STAT_KERNEL);
+		}
+		return;
+	}
 	if (x && xen_evtchn_kick_upcall(x, vcpu->vcpu_idx))
 		xenhv_count(vm, XENHV_OP_HALT_KICK, XENHV_STAT_KERNEL);
 }

@@ -73,6 +73,7 @@ struct xen_vcpu {
 	u8 upcall_vector;
 	bool vi_registered;
 	struct xenhv_gpage vi_page;	/* registered vcpu_info page */
+	u64 vi_gpa;			/* its GPA, as the KVM uapi set it */
 	u32 vi_offset;
 	/*
 	 * The registered runstate area, in one guest page or straddling two
@@ -95,6 +96,14 @@ struct xen_vcpu {
 
 struct xen_vm {
 	struct xenhv_vm *vm;
+	/*
+	 * Attached through KVM's own Xen uapi (uapi.c): the VMM owns ports,
+	 * grant tables and the rest of the toolstack's part, and keeps the
+	 * guest's time in kvmclock.
+	 */
+	bool kvm_uapi;
+	u8 long_mode;			/* uapi: the VMM's LONG_MODE attribute */
+	u8 upcall_vector;		/* uapi: the VM-wide vector, 0: none */
 	raw_spinlock_t lock;
 	struct mutex ops_lock;		/* serialises port allocation and pages */
 	struct xenhv_gpage shinfo;
@@ -138,6 +147,10 @@ long xen_set_timer_op(struct kvm_vcpu *vcpu, struct xen_vm *x, u64 timeout);
 long xen_sched_op(struct kvm_vcpu *vcpu, struct xen_vm *x, bool longmode, u64 cmd,
 		  u64 arg, bool *handled);
 void xen_write_time(struct xen_vm *x, struct kvm_vcpu *vcpu);
+void xen_write_vcpu_info_time(struct xen_vm *x, struct kvm_vcpu *vcpu);
+int xen_vcpu_set_info_gpa(struct xen_vm *x, struct kvm_vcpu *target, u64 gpa);
+int xen_vcpu_set_time_gpa(struct xen_vm *x, struct kvm_vcpu *target, u64 gpa);
+int xen_set_shared_info(struct xen_vm *x, struct kvm_vcpu *vcpu, u64 gfn);
 void xen_write_wallclock(struct xen_vm *x);
 void xen_vcpu_teardown(struct xen_vcpu *xv);
 void xen_vcpu_sched(struct xen_vm *x, struct kvm_vcpu *vcpu, bool in);

@@ -1,0 +1,377 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KVM's own Xen uapi, as a VMM with Xen emulation uses it (QEMU's order:
+ * KVM_CAP_XEN_HVM, KVM_XEN_HVM_CONFIG, the VM's and the vCPUs' attributes,
+ * hypercalls as KVM_EXIT_XEN), with good and bad input. On a kernel without
+ * CONFIG_KVM_XEN the shim serves it (xen_uapi=1); on one with it, KVM's
+ * own code is the control, and every check here holds for both.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "module.h"
+#include "vm.h"
+#include "xen_guest.h"
+#include "xenhv.h"
+
+#define XEN_MSR		0x40000000
+#define HCALL_GPA	(VM_SCRATCH_GPA + 0x30000)
+#define TIME_GPA	(VM_SCRATCH_GPA + 0x40000)
+#define NEEDED		(KVM_XEN_HVM_CONFIG_HYPERCALL_MSR | \
+			 KVM_XEN_HVM_CONFIG_INTERCEPT_HCALL | KVM_XEN_HVM_CONFIG_SHARED_INFO)
+#define PARAM		"/sys/module/" XENHV_MODNAME "/parameters/xen_uapi"
+#define NO_GPA		((uint64_t)-1)
+#define CLOCK_AT	(1000ull * 1000000000ull)	/* kvmclock set to 1000 s */
+
+static char param_was;
+
+static void param_write(char c)
+{
+	FILE *f = fopen(PARAM, "w");
+
+	if (f) {
+		fputc(c, f);
+		fclose(f);
+	}
+}
+
+/* The shim's door open, where the shim serves the uapi; main() restores it. */
+static void uapi_open(void)
+{
+	param_write('1');
+}
+
+
+static void require_uapi(void)
+{
+	int caps;
+
+	uapi_open();
+	caps = kvm_check_cap(KVM_CAP_XEN_HVM);
+	if ((caps & NEEDED) != NEEDED)
+		SKIP("neither KVM nor the shim serves KVM's Xen uapi here (caps %#x)", caps);
+}
+
+static int vm_attr(struct vm *vm, unsigned long cmd, struct kvm_xen_hvm_attr *a)
+{
+	return ioctl(vm->fd, cmd, a) ? -errno : 0;
+}
+
+static int vcpu_attr(struct vcpu *vcpu, unsigned long cmd, struct kvm_xen_vcpu_attr *a)
+{
+	return ioctl(vcpu->fd, cmd, a) ? -errno : 0;
+}
+
+static struct vm *uapi_vm(void *guest, struct vcpu **vcpu)
+{
+	struct kvm_xen_hvm_config cfg = {
+		.flags = KVM_XEN_HVM_CONFIG_INTERCEPT_HCALL, .msr = XEN_MSR,
+	};
+	struct kvm_clock_data clk = { .clock = CLOCK_AT };
+	struct vm *vm = vm_create(NULL);
+
+	*vcpu = vm_add_vcpu(vm, guest);
+	TEST_ASSERT(!ioctl(vm->fd, KVM_XEN_HVM_CONFIG, &cfg), "KVM_XEN_HVM_CONFIG: %s",
+		    strerror(errno));
+	/* kvmclock far from the VM's age: a clock of the shim's own would show. */
+	TEST_ASSERT(!ioctl(vm->fd, KVM_SET_CLOCK, &clk), "KVM_SET_CLOCK: %s", strerror(errno));
+	return vm;
+}
+
+XTEST(capability)
+{
+	require_uapi();
+	TEST_ASSERT_EQ(kvm_check_cap(KVM_CAP_XEN_HVM) & NEEDED, NEEDED);
+}
+
+XTEST(config_rejects_bad_input)
+{
+	struct kvm_xen_hvm_config cfg = { .flags = 1u << 30, .msr = XEN_MSR };
+	struct vm *vm;
+
+	require_uapi();
+	vm = vm_create(NULL);
+	TEST_ASSERT_EQ(ioctl(vm->fd, KVM_XEN_HVM_CONFIG, &cfg) ? -errno : 0, -EINVAL);
+	cfg.flags = KVM_XEN_HVM_CONFIG_INTERCEPT_HCALL;
+	cfg.blob_size_64 = 1;
+	TEST_ASSERT_EQ(ioctl(vm->fd, KVM_XEN_HVM_CONFIG, &cfg) ? -errno : 0, -EINVAL);
+	cfg.blob_size_64 = 0;
+	TEST_ASSERT_EQ(ioctl(vm->fd, KVM_XEN_HVM_CONFIG, &cfg), 0);
+	/* Again, as QEMU does on a second init: still fine. */
+	TEST_ASSERT_EQ(ioctl(vm->fd, KVM_XEN_HVM_CONFIG, &cfg), 0);
+	vm_destroy(vm);
+}
+
+XTEST(vm_attributes)
+{
+	struct kvm_xen_hvm_attr a = { .type = KVM_XEN_ATTR_TYPE_LONG_MODE, .u.long_mode = 1 };
+	struct vcpu *vcpu;
+	struct vm *vm;
+	struct shared_info *s;
+
+	require_uapi();
+	vm = uapi_vm(NULL, &vcpu);
+	TEST_ASSERT_EQ(vm_attr(vm, KVM_XEN_HVM_SET_ATTR, &a), 0);
+	memset(&a.u, 0, sizeof(a.u));
+	TEST_ASSERT_EQ(vm_attr(vm, KVM_XEN_HVM_GET_ATTR, &a), 0);
+	TEST_ASSERT_EQ(a.u.long_mode, 1);
+
+	a.type = KVM_XEN_ATTR_TYPE_SHARED_INFO;
+	a.u.shared_info.gfn = XG_SHINFO_GPA >> 12;
+	TEST_ASSERT_EQ(vm_attr(vm, KVM_XEN_HVM_SET_ATTR, &a), 0);
+	memset(&a.u, 0, sizeof(a.u));
+	TEST_ASSERT_EQ(vm_attr(vm, KVM_XEN_HVM_GET_ATTR, &a), 0);
+	TEST_ASSERT_EQ(a.u.shared_info.gfn, XG_SHINFO_GPA >> 12);
+	/* The wallclock: real time at kvmclock 0, some 1000 s ago. */
+	s = vm_gpa_to_hva(vm, XG_SHINFO_GPA, 4096);
+	TEST_ASSERT(!(s->wc.version & 1) && s->wc.version, "wallclock version %u", s->wc.version);
+	TEST_ASSERT((uint64_t)time(NULL) - s->wc.sec >= 990 &&
+		    (uint64_t)time(NULL) - s->wc.sec <= 1010,
+		    "wallclock %u s, now %lu s", s->wc.sec, (unsigned long)time(NULL));
+	a.u.shared_info.gfn = NO_GPA;
+	TEST_ASSERT_EQ(vm_attr(vm, KVM_XEN_HVM_SET_ATTR, &a), 0);
+	TEST_ASSERT_EQ(vm_attr(vm, KVM_XEN_HVM_GET_ATTR, &a), 0);
+	TEST_ASSERT_EQ(a.u.shared_info.gfn, NO_GPA);
+
+	a.type = KVM_XEN_ATTR_TYPE_UPCALL_VECTOR;
+	a.u.vector = XG_UPCALL_VEC;
+	TEST_ASSERT_EQ(vm_attr(vm, KVM_XEN_HVM_SET_ATTR, &a), 0);
+	a.u.vector = 0;
+	TEST_ASSERT_EQ(vm_attr(vm, KVM_XEN_HVM_GET_ATTR, &a), 0);
+	TEST_ASSERT_EQ(a.u.vector, XG_UPCALL_VEC);
+	a.u.vector = 5;		/* an exception vector */
+	TEST_ASSERT_EQ(vm_attr(vm, KVM_XEN_HVM_SET_ATTR, &a), -EINVAL);
+
+	a.type = 0x7777;
+	TEST_ASSERT_EQ(vm_attr(vm, KVM_XEN_HVM_SET_ATTR, &a), -EINVAL);
+	TEST_ASSERT_EQ(vm_attr(vm, KVM_XEN_HVM_GET_ATTR, &a), -EINVAL);
+	/* An unreadable argument. */
+	TEST_ASSERT_EQ(ioctl(vm->fd, KVM_XEN_HVM_SET_ATTR, (void *)8) ? -errno : 0, -EFAULT);
+	vm_destroy(vm);
+}
+
+XTEST(vcpu_attributes)
+{
+	struct kvm_xen_vcpu_attr a = { .type = KVM_XEN_VCPU_ATTR_TYPE_VCPU_INFO };
+	struct vcpu *vcpu;
+	struct vm *vm;
+
+	require_uapi();
+	vm = uapi_vm(NULL, &vcpu);
+	TEST_ASSERT_EQ(vcpu_attr(vcpu, KVM_XEN_VCPU_GET_ATTR, &a), 0);
+	TEST_ASSERT_EQ(a.u.gpa, NO_GPA);
+	a.u.gpa = XG_VINFO_GPA + 0x40;
+	TEST_ASSERT_EQ(vcpu_attr(vcpu, KVM_XEN_VCPU_SET_ATTR, &a), 0);
+	a.u.gpa = 0;
+	TEST_ASSERT_EQ(vcpu_attr(vcpu, KVM_XEN_VCPU_GET_ATTR, &a), 0);
+	TEST_ASSERT_EQ(a.u.gpa, XG_VINFO_GPA + 0x40);
+	/* A vcpu_info across a page boundary. */
+	a.u.gpa = XG_VINFO_GPA + 0xfc8;
+	TEST_ASSERT_EQ(vcpu_attr(vcpu, KVM_XEN_VCPU_SET_ATTR, &a), -EINVAL);
+	a.u.gpa = NO_GPA;
+	TEST_ASSERT_EQ(vcpu_attr(vcpu, KVM_XEN_VCPU_SET_ATTR, &a), 0);
+	TEST_ASSERT_EQ(vcpu_attr(vcpu, KVM_XEN_VCPU_GET_ATTR, &a), 0);
+	TEST_ASSERT_EQ(a.u.gpa, NO_GPA);
+
+	a.type = KVM_XEN_VCPU_ATTR_TYPE_VCPU_TIME_INFO;
+	a.u.gpa = TIME_GPA;
+	TEST_ASSERT_EQ(vcpu_attr(vcpu, KVM_XEN_VCPU_SET_ATTR, &a), 0);
+	a.u.gpa = 0;
+	TEST_ASSERT_EQ(vcpu_attr(vcpu, KVM_XEN_VCPU_GET_ATTR, &a), 0);
+	TEST_ASSERT_EQ(a.u.gpa, TIME_GPA);
+	a.u.gpa = TIME_GPA + 0xff0;
+	TEST_ASSERT_EQ(vcpu_attr(vcpu, KVM_XEN_VCPU_SET_ATTR, &a), -EINVAL);
+
+	a.type = 0x7777;
+	TEST_ASSERT(vcpu_attr(vcpu, KVM_XEN_VCPU_SET_ATTR, &a) < 0, "unknown type accepted");
+	/* Everything left set, for teardown. */
+	a.type = KVM_XEN_VCPU_ATTR_TYPE_VCPU_INFO;
+	a.u.gpa = XG_VINFO_GPA + 0x40;
+	TEST_ASSERT_EQ(vcpu_attr(vcpu, KVM_XEN_VCPU_SET_ATTR, &a), 0);
+	vm_destroy(vm);
+}
+
+/* The guest's view: the hypercall page, a call to the VMM, its pvclock. */
+static void guest_uapi(void)
+{
+	uint8_t *page = (uint8_t *)HCALL_GPA;
+	uint64_t now;
+
+	guest_wrmsr(XEN_MSR, HCALL_GPA);
+	GUEST_ASSERT_EQ(page[0], 0xb8);			/* mov $0, %eax */
+	GUEST_ASSERT_EQ(page[32 * __HYPERVISOR_xen_version], 0xb8);
+	GUEST_ASSERT_EQ(guest_xen_hcall_page(page + 32 * __HYPERVISOR_xen_version, 0x77, 1, 2),
+			0x42);
+	now = xg_now(xg_vinfo(0));
+	GUEST_SYNC(now);
+	GUEST_DONE();
+}
+
+XTEST(hypercalls_go_to_the_vmm_and_time_is_kvmclock)
+{
+	struct kvm_xen_vcpu_attr va = {
+		.type = KVM_XEN_VCPU_ATTR_TYPE_VCPU_INFO, .u.gpa = XG_VINFO_GPA + 0x40,
+	};
+	struct kvm_xen_hvm_attr a = { .type = KVM_XEN_ATTR_TYPE_LONG_MODE, .u.long_mode = 1 };
+	struct kvm_clock_data before, after;
+	struct vcpu *vcpu;
+	struct ucall uc;
+	struct vm *vm;
+	int exits = 0;
+
+	require_uapi();
+	vm = uapi_vm(guest_uapi, &vcpu);
+	TEST_ASSERT_EQ(vm_attr(vm, KVM_XEN_HVM_SET_ATTR, &a), 0);
+	TEST_ASSERT_EQ(vcpu_attr(vcpu, KVM_XEN_VCPU_SET_ATTR, &va), 0);
+	TEST_ASSERT(!ioctl(vm->fd, KVM_GET_CLOCK, &before), "KVM_GET_CLOCK");
+	for (;;) {
+		vcpu_run(vcpu);
+		if (vcpu->run->exit_reason == KVM_EXIT_XEN) {
+			TEST_ASSERT_EQ(vcpu->run->xen.type, KVM_EXIT_XEN_HCALL);
+			TEST_ASSERT_EQ(vcpu->run->xen.u.hcall.input, __HYPERVISOR_xen_version);
+			TEST_ASSERT_EQ(vcpu->run->xen.u.hcall.params[0], 0x77);
+			TEST_ASSERT_EQ(vcpu->run->xen.u.hcall.params[1], 1);
+			TEST_ASSERT_EQ(vcpu->run->xen.u.hcall.params[2], 2);
+			TEST_ASSERT_EQ(vcpu->run->xen.u.hcall.longmode, 1);
+			vcpu->run->xen.u.hcall.result = 0x42;
+			exits++;
+			continue;
+		}
+		if (vcpu_get_ucall(vcpu, &uc) == UCALL_SYNC)
+			break;
+		if (uc.cmd == UCALL_ABORT)
+			report_guest_abort(vcpu, &uc);
+		TEST_FAIL("unexpected exit %s", exit_reason_str(vcpu->run->exit_reason));
+	}
+	TEST_ASSERT(!ioctl(vm->fd, KVM_GET_CLOCK, &after), "KVM_GET_CLOCK");
+	TEST_ASSERT_EQ(exits, 1);
+	/* The guest's Xen time is kvmclock, which started at 1000 s. */
+	TEST_ASSERT(uc.args[0] + 1000000 >= before.clock && uc.args[0] <= after.clock + 1000000,
+		    "guest time %lu ns, kvmclock %llu..%llu ns", uc.args[0], before.clock,
+		    after.clock);
+	TEST_ASSERT_EQ(vcpu_run_ucall(vcpu, &uc), UCALL_DONE);
+	vm_destroy(vm);
+}
+
+/*
+ * A hostile VMM: random attributes, good and bad, on the VM and its vCPUs
+ * from two threads while the main thread destroys and recreates the VM.
+ * Every call must return 0 or an error KVM's uapi has; the kernel log check
+ * of the runner catches anything worse.
+ */
+struct racer {
+	volatile int vm_fd, vcpu_fd;	/* read racily: a closed fd is EBADF */
+	volatile int stop;
+	uint64_t seed;
+	unsigned long calls, bad;
+	int bad_errno;
+};
+
+static uint64_t rnd64(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+static uint64_t rnd_gpa(uint64_t r)
+{
+	switch (r % 4) {
+	case 0:
+		return NO_GPA;
+	case 1:
+		return XG_VINFO_GPA + (r >> 8) % 0x1000;	/* any offset */
+	case 2:
+		return (r >> 8) << 12;				/* anywhere */
+	default:
+		return VM_SCRATCH_GPA + ((r >> 8) % 64) * 0x40;
+	}
+}
+
+static void *race_attrs(void *arg)
+{
+	struct racer *rc = arg;
+	uint64_t s = rc->seed;
+
+	while (!rc->stop) {
+		uint64_t r = rnd64(&s);
+		int ret, fd;
+
+		if (r & 1) {
+			struct kvm_xen_hvm_attr a = { .type = (r >> 1) % 8 };
+
+			a.u.shared_info.gfn = r & 2 ? rnd_gpa(r >> 8) >> 12 : rnd_gpa(r >> 8);
+			fd = rc->vm_fd;
+			ret = ioctl(fd, r & 4 ? KVM_XEN_HVM_GET_ATTR : KVM_XEN_HVM_SET_ATTR, &a);
+		} else {
+			struct kvm_xen_vcpu_attr a = { .type = (r >> 1) % 8 };
+
+			a.u.gpa = rnd_gpa(r >> 8);
+			fd = rc->vcpu_fd;
+			ret = ioctl(fd, r & 4 ? KVM_XEN_VCPU_GET_ATTR : KVM_XEN_VCPU_SET_ATTR, &a);
+		}
+		rc->calls++;
+		if (ret && errno != EINVAL && errno != EOPNOTSUPP && errno != EFAULT &&
+		    errno != ENOENT && errno != EBADF && errno != ENOTTY && errno != ENXIO) {
+			rc->bad++;
+			rc->bad_errno = errno;
+		}
+	}
+	return NULL;
+}
+
+XTEST(attributes_race_vm_destruction)
+{
+	struct racer rc = { .seed = 0x9e3779b97f4a7c15ull };
+	struct vcpu *vcpu;
+	struct vm *vm, *old;
+	pthread_t t[2];
+	time_t end;
+	int i, vms = 0;
+
+	require_uapi();
+	vm = uapi_vm(NULL, &vcpu);
+	rc.vm_fd = vm->fd;
+	rc.vcpu_fd = vcpu->fd;
+	for (i = 0; i < 2; i++)
+		TEST_ASSERT(!pthread_create(&t[i], NULL, race_attrs, &rc), "pthread_create");
+	end = time(NULL) + 3;
+	while (time(NULL) < end) {
+		usleep(20000);
+		old = vm;
+		vm = uapi_vm(NULL, &vcpu);
+		rc.vm_fd = vm->fd;
+		rc.vcpu_fd = vcpu->fd;
+		vm_destroy(old);
+		vms++;
+	}
+	rc.stop = 1;
+	for (i = 0; i < 2; i++)
+		pthread_join(t[i], NULL);
+	vm_destroy(vm);
+	printf("# %lu attribute calls against %d VM destructions\n", rc.calls, vms);
+	TEST_ASSERT(rc.calls > 0, "no calls made");
+	TEST_ASSERT(!rc.bad, "%lu calls failed with errno %d", rc.bad, rc.bad_errno);
+}
+
+int main(int argc, char **argv)
+{
+	FILE *f = fopen(PARAM, "r");
+	int ret;
+
+	if (f) {
+		if (fscanf(f, " %c", &param_was) != 1)
+			param_was = 0;
+		fclose(f);
+	}
+	ret = xtest_main(argc, argv);
+	if (param_was)
+		param_write(param_was);
+	return ret;
+}

@@ -1,0 +1,307 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KVM's own Xen uapi (KVM_CAP_XEN_HVM, KVM_XEN_HVM_CONFIG, the Xen VM and
+ * vCPU attributes), served by the xen2hv engine on kernels built without
+ * CONFIG_KVM_XEN, so that a VMM with Xen emulation of its own (QEMU 8 and
+ * later: -accel kvm,xen-version=...) runs Xen guests there unmodified. The
+ * VMM never opens /dev/xenhv_shim: KVM_XEN_HVM_CONFIG attaches the VM.
+ *
+ * This is a second front door to the same engine, in which the VMM owns
+ * what Xen's toolstack owns: every hypercall goes to the VMM
+ * (KVM_XEN_HVM_CONFIG_INTERCEPT_HCALL), which keeps ports and grant tables;
+ * the kernel writes the hypercall page, keeps shared_info's wallclock and
+ * each vcpu_info's pvclock in KVM's kvmclock (the VMM runs the guest's
+ * timers against KVM_GET_CLOCK), and keeps what the VMM tells it for
+ * GET_ATTR. The capability offered is the subset this serves; in-kernel
+ * event channels (KVM_XEN_HVM_CONFIG_EVTCHN_SEND) are not offered yet.
+ *
+ * The hooks (hook.c) reach here only while the module parameter xen_uapi is
+ * set: until a VMM's Xen guest has been shown to boot through this door,
+ * it stays closed by default.
+ */
+#include <linux/module.h>
+#include <linux/uaccess.h>
+
+#include "xen.h"
+
+static bool xenhv_xen_uapi;
+module_param_named(xen_uapi, xenhv_xen_uapi, bool, 0644);
+MODULE_PARM_DESC(xen_uapi,
+		 "Serve KVM's Xen uapi on kernels without CONFIG_KVM_XEN (experimental)");
+
+#define XEN_UAPI_CAPS	(KVM_XEN_HVM_CONFIG_HYPERCALL_MSR |	\
+			 KVM_XEN_HVM_CONFIG_INTERCEPT_HCALL |	\
+			 KVM_XEN_HVM_CONFIG_SHARED_INFO)
+
+/* KVM_CHECK_EXTENSION(KVM_CAP_XEN_HVM), where KVM answers 0. */
+u32 xenhv_xen_uapi_caps(void)
+{
+	return READ_ONCE(xenhv_xen_uapi) ? XEN_UAPI_CAPS : 0;
+}
+
+/*
+ * The VM's engine state when it is attached through this door, inside the
+ * calls section the caller holds; NULL otherwise.
+ */
+static struct xen_vm *uapi_vm(struct kvm *kvm)
+{
+	const struct xenhv_abi *abi;
+	struct xenhv_vm *vm = xenhv_vm_lookup(kvm, &abi);
+
+	if (!vm || xenhv_vm_abi(vm) != &xenhv_xen_abi || !(vm->flags & XENHV_ATTACH_KVM_UAPI))
+		return NULL;
+	return to_xen(vm);
+}
+
+static long uapi_config(struct kvm *kvm, void __user *argp)
+{
+	struct kvm_xen_hvm_config cfg;
+	struct xenhv_attach at = {
+		.abi = XENHV_ABI_XEN,
+		.flags = XENHV_ATTACH_KVM_UAPI,
+	};
+	struct xenhv_vm *vm;
+	const struct xenhv_abi *abi;
+	long ret;
+
+	if (copy_from_user(&cfg, argp, sizeof(cfg)))
+		return -EFAULT;
+	/*
+	 * Hypercall blobs (the page's contents from the VMM) are not served;
+	 * the padding is ignored, as KVM does.
+	 */
+	if ((cfg.flags & ~KVM_XEN_HVM_CONFIG_INTERCEPT_HCALL) || cfg.blob_addr_32 ||
+	    cfg.blob_addr_64 || cfg.blob_size_32 || cfg.blob_size_64)
+		return -EINVAL;
+	vm = xenhv_vm_lookup(kvm, &abi);
+	if (vm && abi && !(vm->flags & XENHV_ATTACH_KVM_UAPI))
+		return -EBUSY;		/* attached through /dev/xenhv_shim */
+	if (!cfg.msr && !cfg.flags) {
+		/* Xen off again: back to stock KVM. */
+		ret = vm && abi ? xenhv_vm_uapi_detach(kvm) : 0;
+		return ret == -ENOENT ? 0 : ret;
+	}
+	/* The page MSR must be in the hypervisor range, as for XENHV_ATTACH_VM. */
+	if (cfg.msr < 0x40000000 || cfg.msr > 0x4fffffff)
+		return -EINVAL;
+	if (vm && abi) {
+		WRITE_ONCE(vm->xen.hypercall_msr, cfg.msr);
+		return 0;
+	}
+	at.xen.hypercall_msr = cfg.msr;
+	return xenhv_vm_attach(kvm, &at);
+}
+
+static int uapi_set_vm_attr(struct kvm *kvm, struct xen_vm *x, const struct kvm_xen_hvm_attr *a)
+{
+	struct kvm_vcpu *vcpu;
+	int ret;
+
+	switch (a->type) {
+	case KVM_XEN_ATTR_TYPE_LONG_MODE:
+		if (a->u.long_mode > 1)
+			return -EINVAL;
+		WRITE_ONCE(x->long_mode, a->u.long_mode);
+		return 0;
+	case KVM_XEN_ATTR_TYPE_SHARED_INFO:
+		/* Pinning reads the VM's memory map through a vCPU. */
+		vcpu = kvm_get_vcpu(kvm, 0);
+		if (!vcpu)
+			return a->u.shared_info.gfn == KVM_XEN_INVALID_GFN ? 0 : -EINVAL;
+		ret = xen_set_shared_info(x, vcpu, a->u.shared_info.gfn);
+		return ret;
+	case KVM_XEN_ATTR_TYPE_UPCALL_VECTOR:
+		/* Injected through kvm_cpu_get_interrupt() (hook.c), where it is hooked. */
+		if (!XENHV_EXTINT_HOOKED)
+			return -EOPNOTSUPP;
+		if (a->u.vector && a->u.vector < 0x10)
+			return -EINVAL;
+		WRITE_ONCE(x->upcall_vector, a->u.vector);
+		return 0;
+	case KVM_XEN_ATTR_TYPE_XEN_VERSION:
+		WRITE_ONCE(x->vm->xen.version, a->u.xen_version);
+		return 0;
+	}
+	/* In-kernel event channels and the rest need EVTCHN_SEND. */
+	return -EINVAL;
+}
+
+static int uapi_get_vm_attr(struct xen_vm *x, struct kvm_xen_hvm_attr *a)
+{
+	switch (a->type) {
+	case KVM_XEN_ATTR_TYPE_LONG_MODE:
+		a->u.long_mode = READ_ONCE(x->long_mode);
+		return 0;
+	case KVM_XEN_ATTR_TYPE_SHARED_INFO:
+		mutex_lock(&x->ops_lock);
+		a->u.shared_info.gfn = x->shinfo.page ? gpa_to_gfn(x->shinfo.gpa) :
+				       KVM_XEN_INVALID_GFN;
+		mutex_unlock(&x->ops_lock);
+		return 0;
+	case KVM_XEN_ATTR_TYPE_UPCALL_VECTOR:
+		a->u.vector = READ_ONCE(x->upcall_vector);
+		return 0;
+	case KVM_XEN_ATTR_TYPE_XEN_VERSION:
+		a->u.xen_version = READ_ONCE(x->vm->xen.version);
+		return 0;
+	}
+	return -EINVAL;
+}
+
+static long uapi_vm_attr(struct kvm *kvm, void __user *argp, bool set)
+{
+	struct kvm_xen_hvm_attr a;
+	struct xen_vm *x;
+	long ret;
+	int idx;
+
+	if (copy_from_user(&a, argp, sizeof(a)))
+		return -EFAULT;
+	idx = xenhv_calls_enter();
+	x = uapi_vm(kvm);
+	if (!x)
+		ret = -EINVAL;	/* KVM_XEN_HVM_CONFIG first, as KVM wants */
+	else if (set)
+		ret = uapi_set_vm_attr(kvm, x, &a);
+	else
+		ret = uapi_get_vm_attr(x, &a);
+	xenhv_calls_exit(idx);
+	if (!ret && !set && copy_to_user(argp, &a, sizeof(a)))
+		ret = -EFAULT;
+	return ret;
+}
+
+static int uapi_set_vcpu_attr(struct kvm_vcpu *vcpu, struct xen_vm *x,
+			      const struct kvm_xen_vcpu_attr *a)
+{
+	int ret;
+
+	switch (a->type) {
+	case KVM_XEN_VCPU_ATTR_TYPE_VCPU_INFO:
+		mutex_lock(&x->ops_lock);
+		ret = xen_vcpu_set_info_gpa(x, vcpu, a->u.gpa);
+		mutex_unlock(&x->ops_lock);
+		return ret;
+	case KVM_XEN_VCPU_ATTR_TYPE_VCPU_TIME_INFO:
+		mutex_lock(&x->ops_lock);
+		ret = xen_vcpu_set_time_gpa(x, vcpu, a->u.gpa);
+		mutex_unlock(&x->ops_lock);
+		return ret;
+	}
+	/* Runstate, vCPU id, timer and vector need capabilities not offered. */
+	return -EOPNOTSUPP;
+}
+
+static int uapi_get_vcpu_attr(struct kvm_vcpu *vcpu, struct xen_vm *x,
+			      struct kvm_xen_vcpu_attr *a)
+{
+	struct xen_vcpu *xv = xen_vcpu_find(x, vcpu->vcpu_idx);
+
+	switch (a->type) {
+	case KVM_XEN_VCPU_ATTR_TYPE_VCPU_INFO:
+		mutex_lock(&x->ops_lock);
+		a->u.gpa = xv && xv->vi_registered ? xv->vi_gpa : KVM_XEN_INVALID_GPA;
+		mutex_unlock(&x->ops_lock);
+		return 0;
+	case KVM_XEN_VCPU_ATTR_TYPE_VCPU_TIME_INFO:
+		a->u.gpa = xv && xv->time_gpa ? xv->time_gpa : KVM_XEN_INVALID_GPA;
+		return 0;
+	}
+	return -EOPNOTSUPP;
+}
+
+static long uapi_vcpu_attr(struct kvm_vcpu *vcpu, void __user *argp, bool set)
+{
+	struct kvm_xen_vcpu_attr a;
+	struct xen_vm *x;
+	long ret;
+	int idx;
+
+	if (copy_from_user(&a, argp, sizeof(a)))
+		return -EFAULT;
+	idx = xenhv_calls_enter();
+	x = uapi_vm(vcpu->kvm);
+	if (!x)
+		ret = -EINVAL;
+	else if (set)
+		ret = uapi_set_vcpu_attr(vcpu, x, &a);
+	else
+		ret = uapi_get_vcpu_attr(vcpu, x, &a);
+	xenhv_calls_exit(idx);
+	if (!ret && !set && copy_to_user(argp, &a, sizeof(a)))
+		ret = -EFAULT;
+	return ret;
+}
+
+/*
+ * The VM-wide upcall vector @vcpu is owed now, or 0. KVM's own Xen injects
+ * it at every VM entry while the vCPU's vcpu_info has evtchn_upcall_pending
+ * set, as an external interrupt with no LAPIC state (the guest writes no
+ * EOI for it); hook.c does the same through KVM's external-interrupt path.
+ * Any context.
+ */
+int xenhv_xen_uapi_pending(struct kvm_vcpu *vcpu)
+{
+	struct vcpu_info *vi;
+	unsigned long flags;
+	struct xen_vm *x;
+	int idx, ret = 0;
+	u8 vector;
+
+	idx = xenhv_calls_enter();
+	x = uapi_vm(vcpu->kvm);
+	vector = x ? READ_ONCE(x->upcall_vector) : 0;
+	if (vector) {
+		raw_spin_lock_irqsave(&x->lock, flags);
+		vi = xen_vcpu_info(x, vcpu->vcpu_idx);
+		if (vi && READ_ONCE(vi->evtchn_upcall_pending))
+			ret = vector;
+		raw_spin_unlock_irqrestore(&x->lock, flags);
+	}
+	xenhv_calls_exit(idx);
+	return ret;
+}
+
+/* Whether @ioctl of a VM or vCPU fd is served here (hook.c asks first). */
+bool xenhv_xen_uapi_vm_ioctl(unsigned int ioctl)
+{
+	return READ_ONCE(xenhv_xen_uapi) &&
+	       (ioctl == KVM_XEN_HVM_CONFIG || ioctl == KVM_XEN_HVM_SET_ATTR ||
+		ioctl == KVM_XEN_HVM_GET_ATTR);
+}
+
+bool xenhv_xen_uapi_vcpu_ioctl(unsigned int ioctl)
+{
+	return READ_ONCE(xenhv_xen_uapi) &&
+	       (ioctl == KVM_XEN_VCPU_SET_ATTR || ioctl == KVM_XEN_VCPU_GET_ATTR);
+}
+
+/* kvm_arch_vm_ioctl()'s place for the ioctls above; @kvm is the fd's VM. */
+long xenhv_xen_uapi_vm(struct kvm *kvm, unsigned int ioctl, unsigned long arg)
+{
+	void __user *argp = (void __user *)arg;
+
+	switch (ioctl) {
+	case KVM_XEN_HVM_CONFIG:
+		return uapi_config(kvm, argp);
+	case KVM_XEN_HVM_SET_ATTR:
+		return uapi_vm_attr(kvm, argp, true);
+	case KVM_XEN_HVM_GET_ATTR:
+		return uapi_vm_attr(kvm, argp, false);
+	}
+	return -ENOTTY;
+}
+
+/* kvm_arch_vcpu_ioctl()'s place; KVM holds @vcpu's mutex. */
+long xenhv_xen_uapi_vcpu(struct kvm_vcpu *vcpu, unsigned int ioctl, unsigned long arg)
+{
+	void __user *argp = (void __user *)arg;
+
+	switch (ioctl) {
+	case KVM_XEN_VCPU_SET_ATTR:
+		return uapi_vcpu_attr(vcpu, argp, true);
+	case KVM_XEN_VCPU_GET_ATTR:
+		return uapi_vcpu_attr(vcpu, argp, false);
+	}
+	return -ENOTTY;
+}
