@@ -22,7 +22,7 @@ mkdir -p "$art"
 t0=$(date +%s)
 
 fetched=$(printf '%s\n' $kernels | grep -vx debug | tr '\n' ' ')
-scripts/deps.sh $fetched || exit 1
+scripts/deps.sh $fetched qemu10 || exit 1
 # The debug kernel builds (once, then it is cached) at low priority beside
 # the fetched kernels' runs, which leave one core free: TCG runs on one.
 dbg_pid=

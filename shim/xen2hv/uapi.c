@@ -15,19 +15,17 @@
  * GET_ATTR. The capability offered is the subset this serves; in-kernel
  * event channels (KVM_XEN_HVM_CONFIG_EVTCHN_SEND) are not offered yet.
  *
- * The hooks (hook.c) reach here only while the module parameter xen_uapi is
- * set: until a VMM's Xen guest has been shown to boot through this door,
- * it stays closed by default.
+ * The module parameter xen_uapi (on by default) closes the door: KVM then
+ * answers as it does without CONFIG_KVM_XEN.
  */
 #include <linux/module.h>
 #include <linux/uaccess.h>
 
 #include "xen.h"
 
-static bool xenhv_xen_uapi;
+static bool xenhv_xen_uapi = true;
 module_param_named(xen_uapi, xenhv_xen_uapi, bool, 0644);
-MODULE_PARM_DESC(xen_uapi,
-		 "Serve KVM's Xen uapi on kernels without CONFIG_KVM_XEN (experimental)");
+MODULE_PARM_DESC(xen_uapi, "Serve KVM's Xen uapi on kernels without CONFIG_KVM_XEN (default: on)");
 
 #define XEN_UAPI_CAPS	(KVM_XEN_HVM_CONFIG_HYPERCALL_MSR |	\
 			 KVM_XEN_HVM_CONFIG_INTERCEPT_HCALL |	\
@@ -92,6 +90,44 @@ static long uapi_config(struct kvm *kvm, void __user *argp)
 	return xenhv_vm_attach(kvm, &at);
 }
 
+/*
+ * Attribute types the uapi defines but this door does not serve (they need
+ * capabilities it does not offer) are EOPNOTSUPP; unknown ones ENOENT, as
+ * KVM answers both.
+ */
+static int uapi_vm_attr_unserved(u16 type)
+{
+	switch (type) {
+	case KVM_XEN_ATTR_TYPE_EVTCHN:
+#ifdef KVM_XEN_ATTR_TYPE_RUNSTATE_UPDATE_FLAG
+	case KVM_XEN_ATTR_TYPE_RUNSTATE_UPDATE_FLAG:
+#endif
+#ifdef KVM_XEN_ATTR_TYPE_SHARED_INFO_HVA
+	case KVM_XEN_ATTR_TYPE_SHARED_INFO_HVA:
+#endif
+		return -EOPNOTSUPP;
+	}
+	return -ENOENT;
+}
+
+static int uapi_vcpu_attr_unserved(u16 type)
+{
+	switch (type) {
+	case KVM_XEN_VCPU_ATTR_TYPE_RUNSTATE_ADDR:
+	case KVM_XEN_VCPU_ATTR_TYPE_RUNSTATE_CURRENT:
+	case KVM_XEN_VCPU_ATTR_TYPE_RUNSTATE_DATA:
+	case KVM_XEN_VCPU_ATTR_TYPE_RUNSTATE_ADJUST:
+	case KVM_XEN_VCPU_ATTR_TYPE_VCPU_ID:
+	case KVM_XEN_VCPU_ATTR_TYPE_TIMER:
+	case KVM_XEN_VCPU_ATTR_TYPE_UPCALL_VECTOR:
+#ifdef KVM_XEN_VCPU_ATTR_TYPE_VCPU_INFO_HVA
+	case KVM_XEN_VCPU_ATTR_TYPE_VCPU_INFO_HVA:
+#endif
+		return -EOPNOTSUPP;
+	}
+	return -ENOENT;
+}
+
 static int uapi_set_vm_attr(struct kvm *kvm, struct xen_vm *x, const struct kvm_xen_hvm_attr *a)
 {
 	struct kvm_vcpu *vcpu;
@@ -122,8 +158,7 @@ static int uapi_set_vm_attr(struct kvm *kvm, struct xen_vm *x, const struct kvm_
 		WRITE_ONCE(x->vm->xen.version, a->u.xen_version);
 		return 0;
 	}
-	/* In-kernel event channels and the rest need EVTCHN_SEND. */
-	return -EINVAL;
+	return uapi_vm_attr_unserved(a->type);
 }
 
 static int uapi_get_vm_attr(struct xen_vm *x, struct kvm_xen_hvm_attr *a)
@@ -145,7 +180,7 @@ static int uapi_get_vm_attr(struct xen_vm *x, struct kvm_xen_hvm_attr *a)
 		a->u.xen_version = READ_ONCE(x->vm->xen.version);
 		return 0;
 	}
-	return -EINVAL;
+	return uapi_vm_attr_unserved(a->type);
 }
 
 static long uapi_vm_attr(struct kvm *kvm, void __user *argp, bool set)
@@ -189,7 +224,7 @@ static int uapi_set_vcpu_attr(struct kvm_vcpu *vcpu, struct xen_vm *x,
 		return ret;
 	}
 	/* Runstate, vCPU id, timer and vector need capabilities not offered. */
-	return -EOPNOTSUPP;
+	return uapi_vcpu_attr_unserved(a->type);
 }
 
 static int uapi_get_vcpu_attr(struct kvm_vcpu *vcpu, struct xen_vm *x,
@@ -207,7 +242,7 @@ static int uapi_get_vcpu_attr(struct kvm_vcpu *vcpu, struct xen_vm *x,
 		a->u.gpa = xv && xv->time_gpa ? xv->time_gpa : KVM_XEN_INVALID_GPA;
 		return 0;
 	}
-	return -EOPNOTSUPP;
+	return uapi_vcpu_attr_unserved(a->type);
 }
 
 static long uapi_vcpu_attr(struct kvm_vcpu *vcpu, void __user *argp, bool set)

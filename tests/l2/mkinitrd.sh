@@ -1,17 +1,33 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# Build the nested guest's initramfs (busybox, tests/l2/init and the static
-# tlbstress program): OUT. make test builds it on the host first.
+# Build the nested guest's initramfs (busybox, tests/l2/init, the static
+# tlbstress program, and the Xen PV front ends and ext4 from the fetched 6.1
+# kernel's modules, in load order in /mods/order): OUT. make test builds it
+# on the host first.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
 out=$(realpath -m "$1")
+kdir=${XENHV_CACHE:-$top/.cache}/kernels/6.1
 [ -f "$out" ] && [ "$out" -nt "$here/init" ] && [ "$out" -nt "$here/tlbstress.c" ] &&
-	[ "$out" -nt "$0" ] && exit 0
+	[ "$out" -nt "$0" ] && [ "$out" -nt "$kdir/stamp" ] && exit 0
 st=$(mktemp -d)
 trap 'rm -rf "$st"' EXIT
-mkdir -p "$st"/{bin,proc,sys,dev}
+mkdir -p "$st"/{bin,proc,sys,dev,mnt,mods}
 cp /bin/busybox "$st/bin/busybox"
 install -m 0755 "$here/init" "$st/init"
 gcc -O2 -static -pthread -o "$st/bin/tlbstress" "$here/tlbstress.c"
+kver=$(cat "$kdir/stamp")
+for m in xen-blkfront xen-netfront ext4; do
+	modprobe -d "$kdir/root" -S "$kver" --show-depends "$m" | awk '$1 == "insmod" { print $2 }'
+done | awk '!seen[$0]++' | while read -r f; do
+	b=$(basename "$f")
+	case $f in
+	*.xz)  xz -dc "$f" > "$st/mods/${b%.xz}"; b=${b%.xz} ;;
+	*.zst) zstd -qdc "$f" > "$st/mods/${b%.zst}"; b=${b%.zst} ;;
+	*)     cp "$f" "$st/mods/$b" ;;
+	esac
+	echo "$b" >> "$st/mods/order"
+done
 (cd "$st" && find . | cpio -o -H newc --quiet | gzip -1 > "$out.tmp")
 mv "$out.tmp" "$out"
