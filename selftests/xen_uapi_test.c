@@ -260,6 +260,133 @@ XTEST(hypercalls_go_to_the_vmm_and_time_is_kvmclock)
 }
 
 /*
+ * Save and restore, as a VMM migrates a Xen guest: every attribute of a
+ * running guest's VM and vCPU read with GET_ATTR, its memory and kvmclock
+ * copied, and all of it set on a fresh VM, where the guest goes on with
+ * what it set up before: the hypercall page, its vcpu_info's pvclock (in
+ * kvmclock, which moved with it) and shared_info's wallclock.
+ */
+static void guest_before_move(void)
+{
+	uint8_t *page = (uint8_t *)HCALL_GPA;
+
+	guest_wrmsr(XEN_MSR, HCALL_GPA);
+	GUEST_ASSERT_EQ(guest_xen_hcall_page(page + 32 * __HYPERVISOR_xen_version, 1, 0, 0),
+			0x42);
+	GUEST_SYNC(xg_now(xg_vinfo(0)));
+	GUEST_DONE();
+}
+
+static void guest_after_move(void)
+{
+	uint8_t *page = (uint8_t *)HCALL_GPA;
+
+	/* The page written before the move, not written again. */
+	GUEST_ASSERT_EQ(guest_xen_hcall_page(page + 32 * __HYPERVISOR_xen_version, 2, 0, 0),
+			0x43);
+	GUEST_SYNC2(xg_now(xg_vinfo(0)), xg_shinfo()->wc.sec);
+	GUEST_DONE();
+}
+
+static void run_with_vmm(struct vcpu *vcpu, struct ucall *uc, uint64_t result)
+{
+	for (;;) {
+		vcpu_run(vcpu);
+		if (vcpu->run->exit_reason == KVM_EXIT_XEN) {
+			vcpu->run->xen.u.hcall.result = result;
+			continue;
+		}
+		if (vcpu_get_ucall(vcpu, uc) == UCALL_SYNC)
+			return;
+		if (uc->cmd == UCALL_ABORT)
+			report_guest_abort(vcpu, uc);
+		TEST_FAIL("unexpected exit %s", exit_reason_str(vcpu->run->exit_reason));
+	}
+}
+
+XTEST(state_moves_to_a_fresh_vm)
+{
+	static const uint16_t vm_types[] = {
+		KVM_XEN_ATTR_TYPE_LONG_MODE, KVM_XEN_ATTR_TYPE_SHARED_INFO,
+		KVM_XEN_ATTR_TYPE_UPCALL_VECTOR,
+	};
+	static const uint16_t vcpu_types[] = {
+		KVM_XEN_VCPU_ATTR_TYPE_VCPU_INFO, KVM_XEN_VCPU_ATTR_TYPE_VCPU_TIME_INFO,
+	};
+	struct kvm_xen_hvm_attr va[ARRAY_SIZE(vm_types)];
+	struct kvm_xen_vcpu_attr ca[ARRAY_SIZE(vcpu_types)];
+	struct kvm_clock_data clk, now;
+	struct vcpu *a_vcpu, *b_vcpu;
+	struct vm *a, *b;
+	struct ucall uc;
+	uint64_t t_a, wc;
+	time_t saved, restored;
+	unsigned int i;
+
+	require_uapi();
+	a = uapi_vm(guest_before_move, &a_vcpu);
+	va[0] = (struct kvm_xen_hvm_attr){ .type = vm_types[0], .u.long_mode = 1 };
+	va[1] = (struct kvm_xen_hvm_attr){ .type = vm_types[1],
+					   .u.shared_info.gfn = XG_SHINFO_GPA >> 12 };
+	va[2] = (struct kvm_xen_hvm_attr){ .type = vm_types[2], .u.vector = XG_UPCALL_VEC };
+	for (i = 0; i < ARRAY_SIZE(va); i++)
+		TEST_ASSERT_EQ(vm_attr(a, KVM_XEN_HVM_SET_ATTR, &va[i]), 0);
+	ca[0] = (struct kvm_xen_vcpu_attr){ .type = vcpu_types[0], .u.gpa = XG_VINFO_GPA + 0x40 };
+	ca[1] = (struct kvm_xen_vcpu_attr){ .type = vcpu_types[1], .u.gpa = TIME_GPA };
+	for (i = 0; i < ARRAY_SIZE(ca); i++)
+		TEST_ASSERT_EQ(vcpu_attr(a_vcpu, KVM_XEN_VCPU_SET_ATTR, &ca[i]), 0);
+	run_with_vmm(a_vcpu, &uc, 0x42);
+	t_a = uc.args[0];
+	TEST_ASSERT_EQ(vcpu_run_ucall(a_vcpu, &uc), UCALL_DONE);
+
+	/* Save. */
+	memset(va, 0, sizeof(va));
+	memset(ca, 0, sizeof(ca));
+	for (i = 0; i < ARRAY_SIZE(va); i++) {
+		va[i].type = vm_types[i];
+		TEST_ASSERT_EQ(vm_attr(a, KVM_XEN_HVM_GET_ATTR, &va[i]), 0);
+	}
+	for (i = 0; i < ARRAY_SIZE(ca); i++) {
+		ca[i].type = vcpu_types[i];
+		TEST_ASSERT_EQ(vcpu_attr(a_vcpu, KVM_XEN_VCPU_GET_ATTR, &ca[i]), 0);
+	}
+	TEST_ASSERT(!ioctl(a->fd, KVM_GET_CLOCK, &clk), "KVM_GET_CLOCK");
+	saved = time(NULL);
+	wc = ((struct shared_info *)vm_gpa_to_hva(a, XG_SHINFO_GPA, 4096))->wc.sec;
+
+	/* Restore into a fresh VM, the memory first, then KVM's and Xen's state. */
+	b = uapi_vm(guest_after_move, &b_vcpu);
+	memcpy(vm_gpa_to_hva(b, VM_SCRATCH_GPA, VM_SCRATCH_SIZE),
+	       vm_gpa_to_hva(a, VM_SCRATCH_GPA, VM_SCRATCH_SIZE), VM_SCRATCH_SIZE);
+	clk.flags = 0;
+	restored = time(NULL);
+	TEST_ASSERT(!ioctl(b->fd, KVM_SET_CLOCK, &clk), "KVM_SET_CLOCK: %s", strerror(errno));
+	for (i = 0; i < ARRAY_SIZE(va); i++)
+		TEST_ASSERT_EQ(vm_attr(b, KVM_XEN_HVM_SET_ATTR, &va[i]), 0);
+	for (i = 0; i < ARRAY_SIZE(ca); i++)
+		TEST_ASSERT_EQ(vcpu_attr(b_vcpu, KVM_XEN_VCPU_SET_ATTR, &ca[i]), 0);
+	TEST_ASSERT_EQ(va[1].u.shared_info.gfn, XG_SHINFO_GPA >> 12);
+	TEST_ASSERT_EQ(ca[0].u.gpa, XG_VINFO_GPA + 0x40);
+	vm_destroy(a);
+
+	run_with_vmm(b_vcpu, &uc, 0x43);
+	TEST_ASSERT(!ioctl(b->fd, KVM_GET_CLOCK, &now), "KVM_GET_CLOCK");
+	/* Guest time went on from where it was, in the restored kvmclock. */
+	TEST_ASSERT(uc.args[0] >= t_a && uc.args[0] <= now.clock + 1000000,
+		    "guest time %lu ns after the move, %lu before, kvmclock %llu", uc.args[0],
+		    t_a, now.clock);
+	/*
+	 * The wallclock agrees with the clock it came with: kvmclock stood
+	 * still between save and restore, so its epoch moved by that time.
+	 */
+	TEST_ASSERT(uc.args[1] + 1 >= wc && uc.args[1] <= wc + (restored - saved) + 1,
+		    "wallclock %lu s after the move, %lu before, %ld s between",
+		    uc.args[1], wc, (long)(restored - saved));
+	TEST_ASSERT_EQ(vcpu_run_ucall(b_vcpu, &uc), UCALL_DONE);
+	vm_destroy(b);
+}
+
+/*
  * A hostile VMM: random attributes, good and bad, on the VM and its vCPUs
  * from two threads while the main thread destroys and recreates the VM.
  * Every call must return 0 or an error KVM's uapi has; the kernel log check

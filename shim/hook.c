@@ -179,11 +179,21 @@ static int hook_get_interrupt(struct kvm_vcpu *vcpu)
 	struct xenhv_vm *vm = xenhv_vm_lookup(vcpu->kvm, &abi);
 	int irr, vector;
 
-	vector = xenhv_xen_uapi_pending(vcpu);
+	vector = xenhv_xen_uapi_pending(vcpu, true);
 	if (vector)
 		return vector;	/* an external interrupt: no LAPIC state */
-	if (!vm || !abi->auto_eoi || !hook_auto_eoi(vcpu, vm, -1))
-		return KVM_FN(kvm_cpu_get_interrupt)(vcpu);
+	if (!vm || !abi->auto_eoi || !hook_auto_eoi(vcpu, vm, -1)) {
+		vector = KVM_FN(kvm_cpu_get_interrupt)(vcpu);
+		/*
+		 * Nothing, though an injectable interrupt was reported: another
+		 * vCPU cleared upcall_pending in between. Deliver the upcall
+		 * anyway (a spurious one costs the guest a scan); KVM must not
+		 * be left with nothing to inject.
+		 */
+		if (vector < 0)
+			vector = xenhv_xen_uapi_pending(vcpu, false) ?: vector;
+		return vector;
+	}
 	irr = KVM_FN(kvm_lapic_find_highest_irr)(vcpu);
 	vector = KVM_FN(kvm_cpu_get_interrupt)(vcpu);
 	if (vector >= 0 && vector == irr && hook_auto_eoi(vcpu, vm, vector))
@@ -202,12 +212,12 @@ static int hook_get_interrupt(struct kvm_vcpu *vcpu)
  */
 static int hook_has_injectable_intr(struct kvm_vcpu *vcpu)
 {
-	return xenhv_xen_uapi_pending(vcpu) ? 1 : KVM_FN(kvm_cpu_has_injectable_intr)(vcpu);
+	return xenhv_xen_uapi_pending(vcpu, true) ? 1 : KVM_FN(kvm_cpu_has_injectable_intr)(vcpu);
 }
 
 static int hook_has_interrupt(struct kvm_vcpu *vcpu)
 {
-	return xenhv_xen_uapi_pending(vcpu) ? 1 : KVM_FN(kvm_cpu_has_interrupt)(vcpu);
+	return xenhv_xen_uapi_pending(vcpu, true) ? 1 : KVM_FN(kvm_cpu_has_interrupt)(vcpu);
 }
 #endif
 #endif
@@ -292,7 +302,7 @@ static void notrace __maybe_unused run_cb(unsigned long ip, unsigned long parent
 	if (!regs)
 		return;
 	vcpu = (struct kvm_vcpu *)regs->di;
-	if (xenhv_xen_uapi_pending(vcpu))
+	if (xenhv_xen_uapi_pending(vcpu, true))
 		kvm_make_request(KVM_REQ_EVENT, vcpu);
 }
 
@@ -372,7 +382,7 @@ static struct kretprobe check_extension_probe = {
 	.entry_handler = check_extension_entry,
 	.handler = check_extension_ret,
 	.data_size = sizeof(long),
-	.maxactive = 32,
+	.maxactive = 256,	/* a missed return would answer 0 */
 };
 
 static bool check_extension_probed;

@@ -264,9 +264,14 @@ static void vm_reset_work_fn(struct callback_head *cb)
 void xenhv_vm_reset_on_return(struct kvm *kvm)
 {
 	const struct xenhv_abi *abi;
+	struct xenhv_vm *vm = xenhv_vm_lookup(kvm, &abi);
 	struct vm_reset_work *w;
 
-	if (!xenhv_vm_lookup(kvm, &abi) || (current->flags & PF_KTHREAD))
+	/*
+	 * A VM on KVM's Xen uapi is reset by its VMM through the attributes,
+	 * as KVM's own Xen state is.
+	 */
+	if (!vm || (vm->flags & XENHV_ATTACH_KVM_UAPI) || (current->flags & PF_KTHREAD))
 		return;
 	w = kmalloc(sizeof(*w), GFP_ATOMIC);
 	if (!w)

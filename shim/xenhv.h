@@ -180,7 +180,7 @@ bool xenhv_xen_uapi_vm_ioctl(unsigned int ioctl);
 bool xenhv_xen_uapi_vcpu_ioctl(unsigned int ioctl);
 long xenhv_xen_uapi_vm(struct kvm *kvm, unsigned int ioctl, unsigned long arg);
 long xenhv_xen_uapi_vcpu(struct kvm_vcpu *vcpu, unsigned int ioctl, unsigned long arg);
-int xenhv_xen_uapi_pending(struct kvm_vcpu *vcpu);
+int xenhv_xen_uapi_pending(struct kvm_vcpu *vcpu, bool pending);
 /*
  * Kernels whose LAPIC ack is hooked in kvm_cpu_get_interrupt() (hook.c),
  * which can then deliver an external interrupt of the shim's.

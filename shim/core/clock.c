@@ -34,6 +34,13 @@ static void scale_for(u64 hz, u32 *mul, s8 *shift)
 	u64 num = NSEC_PER_SEC, den = hz;
 	int s = 0;
 
+	/* No TSC frequency (calibration failed): a clock that stands still. */
+	if (!hz) {
+		*mul = 0;
+		*shift = 0;
+		return;
+	}
+
 	while (num >= den) {
 		den <<= 1;
 		s++;

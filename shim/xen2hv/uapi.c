@@ -15,8 +15,8 @@
  * GET_ATTR. The capability offered is the subset this serves; in-kernel
  * event channels (KVM_XEN_HVM_CONFIG_EVTCHN_SEND) are not offered yet.
  *
- * The module parameter xen_uapi (on by default) closes the door: KVM then
- * answers as it does without CONFIG_KVM_XEN.
+ * The door is open by default; the module parameter xen_uapi=0 closes it,
+ * and KVM then answers as it does without CONFIG_KVM_XEN.
  */
 #include <linux/module.h>
 #include <linux/uaccess.h>
@@ -58,9 +58,10 @@ static long uapi_config(struct kvm *kvm, void __user *argp)
 		.abi = XENHV_ABI_XEN,
 		.flags = XENHV_ATTACH_KVM_UAPI,
 	};
-	struct xenhv_vm *vm;
 	const struct xenhv_abi *abi;
-	long ret;
+	struct xenhv_vm *vm;
+	struct xen_vm *x;
+	int idx;
 
 	if (copy_from_user(&cfg, argp, sizeof(cfg)))
 		return -EFAULT;
@@ -71,22 +72,26 @@ static long uapi_config(struct kvm *kvm, void __user *argp)
 	if ((cfg.flags & ~KVM_XEN_HVM_CONFIG_INTERCEPT_HCALL) || cfg.blob_addr_32 ||
 	    cfg.blob_addr_64 || cfg.blob_size_32 || cfg.blob_size_64)
 		return -EINVAL;
-	vm = xenhv_vm_lookup(kvm, &abi);
-	if (vm && abi && !(vm->flags & XENHV_ATTACH_KVM_UAPI))
-		return -EBUSY;		/* attached through /dev/xenhv_shim */
 	if (!cfg.msr && !cfg.flags) {
 		/* Xen off again: back to stock KVM. */
-		ret = vm && abi ? xenhv_vm_uapi_detach(kvm) : 0;
-		return ret == -ENOENT ? 0 : ret;
+		vm = xenhv_vm_lookup(kvm, &abi);
+		if (!vm || !abi)
+			return 0;
+		return xenhv_vm_uapi_detach(kvm) == -ENOENT ? 0 : -EBUSY;
 	}
 	/* The page MSR must be in the hypervisor range, as for XENHV_ATTACH_VM. */
 	if (cfg.msr < 0x40000000 || cfg.msr > 0x4fffffff)
 		return -EINVAL;
-	if (vm && abi) {
-		WRITE_ONCE(vm->xen.hypercall_msr, cfg.msr);
+	/* Configured again: only the MSR changes, inside the calls section. */
+	idx = xenhv_calls_enter();
+	x = uapi_vm(kvm);
+	if (x)
+		WRITE_ONCE(x->vm->xen.hypercall_msr, cfg.msr);
+	xenhv_calls_exit(idx);
+	if (x)
 		return 0;
-	}
 	at.xen.hypercall_msr = cfg.msr;
+	/* EEXIST: attached through /dev/xenhv_shim; EBUSY: raced another config. */
 	return xenhv_vm_attach(kvm, &at);
 }
 
@@ -128,11 +133,10 @@ static int uapi_vcpu_attr_unserved(u16 type)
 	return -ENOENT;
 }
 
-static int uapi_set_vm_attr(struct kvm *kvm, struct xen_vm *x, const struct kvm_xen_hvm_attr *a)
+/* @gp: shared_info's page, pinned by the caller (SHARED_INFO only); taken. */
+static int uapi_set_vm_attr(struct kvm *kvm, struct xen_vm *x, const struct kvm_xen_hvm_attr *a,
+			    struct xenhv_gpage *gp)
 {
-	struct kvm_vcpu *vcpu;
-	int ret;
-
 	switch (a->type) {
 	case KVM_XEN_ATTR_TYPE_LONG_MODE:
 		if (a->u.long_mode > 1)
@@ -140,12 +144,11 @@ static int uapi_set_vm_attr(struct kvm *kvm, struct xen_vm *x, const struct kvm_
 		WRITE_ONCE(x->long_mode, a->u.long_mode);
 		return 0;
 	case KVM_XEN_ATTR_TYPE_SHARED_INFO:
-		/* Pinning reads the VM's memory map through a vCPU. */
-		vcpu = kvm_get_vcpu(kvm, 0);
-		if (!vcpu)
-			return a->u.shared_info.gfn == KVM_XEN_INVALID_GFN ? 0 : -EINVAL;
-		ret = xen_set_shared_info(x, vcpu, a->u.shared_info.gfn);
-		return ret;
+		/* Without vCPU 0 nothing was pinned, nor can have been before. */
+		if (!kvm_get_vcpu(kvm, 0))
+			return 0;
+		xen_set_shared_info_page(x, kvm_get_vcpu(kvm, 0), gp);
+		return 0;
 	case KVM_XEN_ATTR_TYPE_UPCALL_VECTOR:
 		/* Injected through kvm_cpu_get_interrupt() (hook.c), where it is hooked. */
 		if (!XENHV_EXTINT_HOOKED)
@@ -183,8 +186,30 @@ static int uapi_get_vm_attr(struct xen_vm *x, struct kvm_xen_hvm_attr *a)
 	return uapi_vm_attr_unserved(a->type);
 }
 
+/*
+ * The guest page an attribute names, pinned before the calls section is
+ * entered: pinning may wait on the VMM's own memory (a FUSE file, a
+ * userfaultfd), and nothing may hold up other VMs' detach, which waits for
+ * that section. KVM's memslots are read under kvm->srcu, as KVM's own
+ * ioctls do. 0, or -EINVAL for an address outside the VM's memory.
+ */
+static int uapi_pin(struct kvm_vcpu *vcpu, u64 gpa, struct xenhv_gpage *gp)
+{
+	int idx, ret;
+
+	if (gpa == KVM_XEN_INVALID_GPA)
+		return 0;
+	if (!vcpu || gpa >> 52)
+		return -EINVAL;
+	idx = srcu_read_lock(&vcpu->kvm->srcu);
+	ret = xenhv_gpage_pin(vcpu, gpa, gp);
+	srcu_read_unlock(&vcpu->kvm->srcu, idx);
+	return ret ? -EINVAL : 0;
+}
+
 static long uapi_vm_attr(struct kvm *kvm, void __user *argp, bool set)
 {
+	struct xenhv_gpage gp = {};
 	struct kvm_xen_hvm_attr a;
 	struct xen_vm *x;
 	long ret;
@@ -192,34 +217,45 @@ static long uapi_vm_attr(struct kvm *kvm, void __user *argp, bool set)
 
 	if (copy_from_user(&a, argp, sizeof(a)))
 		return -EFAULT;
+	if (set && a.type == KVM_XEN_ATTR_TYPE_SHARED_INFO) {
+		u64 gfn = a.u.shared_info.gfn;
+
+		/* Pinning reads the VM's memory map through vCPU 0. */
+		ret = uapi_pin(kvm_get_vcpu(kvm, 0), gfn == KVM_XEN_INVALID_GFN ?
+			       KVM_XEN_INVALID_GPA : gfn << PAGE_SHIFT, &gp);
+		if (ret)
+			return ret;
+	}
 	idx = xenhv_calls_enter();
 	x = uapi_vm(kvm);
 	if (!x)
 		ret = -EINVAL;	/* KVM_XEN_HVM_CONFIG first, as KVM wants */
 	else if (set)
-		ret = uapi_set_vm_attr(kvm, x, &a);
+		ret = uapi_set_vm_attr(kvm, x, &a, &gp);
 	else
 		ret = uapi_get_vm_attr(x, &a);
 	xenhv_calls_exit(idx);
+	xenhv_gpage_unpin(&gp);		/* not taken: the VM is not ours */
 	if (!ret && !set && copy_to_user(argp, &a, sizeof(a)))
 		ret = -EFAULT;
 	return ret;
 }
 
+/* @gp: the page named, pinned by the caller; taken. */
 static int uapi_set_vcpu_attr(struct kvm_vcpu *vcpu, struct xen_vm *x,
-			      const struct kvm_xen_vcpu_attr *a)
+			      const struct kvm_xen_vcpu_attr *a, struct xenhv_gpage *gp)
 {
 	int ret;
 
 	switch (a->type) {
 	case KVM_XEN_VCPU_ATTR_TYPE_VCPU_INFO:
 		mutex_lock(&x->ops_lock);
-		ret = xen_vcpu_set_info_gpa(x, vcpu, a->u.gpa);
+		ret = xen_vcpu_set_info_page(x, vcpu, a->u.gpa, gp);
 		mutex_unlock(&x->ops_lock);
 		return ret;
 	case KVM_XEN_VCPU_ATTR_TYPE_VCPU_TIME_INFO:
 		mutex_lock(&x->ops_lock);
-		ret = xen_vcpu_set_time_gpa(x, vcpu, a->u.gpa);
+		ret = xen_vcpu_set_time_page(x, vcpu, a->u.gpa, gp);
 		mutex_unlock(&x->ops_lock);
 		return ret;
 	}
@@ -239,7 +275,9 @@ static int uapi_get_vcpu_attr(struct kvm_vcpu *vcpu, struct xen_vm *x,
 		mutex_unlock(&x->ops_lock);
 		return 0;
 	case KVM_XEN_VCPU_ATTR_TYPE_VCPU_TIME_INFO:
-		a->u.gpa = xv && xv->time_gpa ? xv->time_gpa : KVM_XEN_INVALID_GPA;
+		mutex_lock(&x->ops_lock);
+		a->u.gpa = xv && xv->time_page.page ? xv->time_uapi_gpa : KVM_XEN_INVALID_GPA;
+		mutex_unlock(&x->ops_lock);
 		return 0;
 	}
 	return uapi_vcpu_attr_unserved(a->type);
@@ -247,35 +285,51 @@ static int uapi_get_vcpu_attr(struct kvm_vcpu *vcpu, struct xen_vm *x,
 
 static long uapi_vcpu_attr(struct kvm_vcpu *vcpu, void __user *argp, bool set)
 {
+	struct xenhv_gpage gp = {};
 	struct kvm_xen_vcpu_attr a;
 	struct xen_vm *x;
+	size_t size = 0;
 	long ret;
 	int idx;
 
 	if (copy_from_user(&a, argp, sizeof(a)))
 		return -EFAULT;
+	if (set && a.type == KVM_XEN_VCPU_ATTR_TYPE_VCPU_INFO)
+		size = sizeof(struct vcpu_info);
+	else if (set && a.type == KVM_XEN_VCPU_ATTR_TYPE_VCPU_TIME_INFO)
+		size = sizeof(struct pvclock_vcpu_time_info);
+	if (size && a.u.gpa != KVM_XEN_INVALID_GPA) {
+		/* The structure stays in one page, as KVM requires. */
+		if (offset_in_page(a.u.gpa) + size > PAGE_SIZE)
+			return -EINVAL;
+		ret = uapi_pin(vcpu, a.u.gpa, &gp);
+		if (ret)
+			return ret;
+	}
 	idx = xenhv_calls_enter();
 	x = uapi_vm(vcpu->kvm);
 	if (!x)
 		ret = -EINVAL;
 	else if (set)
-		ret = uapi_set_vcpu_attr(vcpu, x, &a);
+		ret = uapi_set_vcpu_attr(vcpu, x, &a, &gp);
 	else
 		ret = uapi_get_vcpu_attr(vcpu, x, &a);
 	xenhv_calls_exit(idx);
+	xenhv_gpage_unpin(&gp);		/* not taken: the VM is not ours */
 	if (!ret && !set && copy_to_user(argp, &a, sizeof(a)))
 		ret = -EFAULT;
 	return ret;
 }
 
 /*
- * The VM-wide upcall vector @vcpu is owed now, or 0. KVM's own Xen injects
+ * The VM-wide upcall vector @vcpu is owed now (@pending), or is set at all
+ * (!@pending); else 0. KVM's own Xen injects
  * it at every VM entry while the vCPU's vcpu_info has evtchn_upcall_pending
  * set, as an external interrupt with no LAPIC state (the guest writes no
  * EOI for it); hook.c does the same through KVM's external-interrupt path.
  * Any context.
  */
-int xenhv_xen_uapi_pending(struct kvm_vcpu *vcpu)
+int xenhv_xen_uapi_pending(struct kvm_vcpu *vcpu, bool pending)
 {
 	struct vcpu_info *vi;
 	unsigned long flags;
@@ -283,10 +337,15 @@ int xenhv_xen_uapi_pending(struct kvm_vcpu *vcpu)
 	int idx, ret = 0;
 	u8 vector;
 
+	/* KVM's own Xen needs the in-kernel LAPIC for this, too. */
+	if (!xenhv_guest_has_lapic(vcpu))
+		return 0;
 	idx = xenhv_calls_enter();
 	x = uapi_vm(vcpu->kvm);
 	vector = x ? READ_ONCE(x->upcall_vector) : 0;
-	if (vector) {
+	if (vector && !pending) {
+		ret = vector;
+	} else if (vector) {
 		raw_spin_lock_irqsave(&x->lock, flags);
 		vi = xen_vcpu_info(x, vcpu->vcpu_idx);
 		if (vi && READ_ONCE(vi->evtchn_upcall_pending))

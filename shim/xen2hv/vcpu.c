@@ -66,6 +66,11 @@ static void fill_time(struct xen_vm *x, struct kvm_vcpu *vcpu, struct pvclock_vc
 	t->system_time = sc.system_time;
 	t->tsc_to_system_mul = sc.mul;
 	t->tsc_shift = sc.shift;
+	/*
+	 * No PVCLOCK_TSC_STABLE_BIT, even from KVM's master clock: with it a
+	 * Linux guest reads the secondary area from its vDSO, which nested
+	 * guests on the emulated test machine did not survive.
+	 */
 	t->flags = 0;
 }
 
@@ -76,6 +81,7 @@ static void fill_time(struct xen_vm *x, struct kvm_vcpu *vcpu, struct pvclock_vc
 static void write_vcpu_info_time(struct xen_vm *x, struct kvm_vcpu *vcpu,
 				 const struct pvclock_vcpu_time_info *t)
 {
+	struct xen_vcpu *xv = xen_vcpu_find(x, vcpu->vcpu_idx);
 	struct vcpu_info *vi;
 	unsigned long flags;
 
@@ -93,6 +99,22 @@ static void write_vcpu_info_time(struct xen_vm *x, struct kvm_vcpu *vcpu,
 		vi->time.flags = t->flags;
 		smp_wmb();	/* the fields before the even version */
 		WRITE_ONCE(vi->time.version, ((v + 1) | 1) + 1);
+	}
+	/* The uapi's pinned secondary area, the same way. */
+	if (xv && xv->time_page.page) {
+		struct pvclock_vcpu_time_info *ta = xv->time_page.va +
+						    offset_in_page(xv->time_uapi_gpa);
+		u32 v = READ_ONCE(ta->version);
+
+		WRITE_ONCE(ta->version, (v + 1) | 1);
+		smp_wmb();	/* odd version before the fields */
+		ta->tsc_timestamp = t->tsc_timestamp;
+		ta->system_time = t->system_time;
+		ta->tsc_to_system_mul = t->tsc_to_system_mul;
+		ta->tsc_shift = t->tsc_shift;
+		ta->flags = t->flags;
+		smp_wmb();	/* the fields before the even version */
+		WRITE_ONCE(ta->version, ((v + 1) | 1) + 1);
 	}
 	raw_spin_unlock_irqrestore(&x->lock, flags);
 }
@@ -340,53 +362,60 @@ static long register_vcpu_info(struct kvm_vcpu *vcpu, struct kvm_vcpu *target,
 
 /*
  * The KVM Xen uapi's VCPU_INFO attribute: the VMM places @target's
- * vcpu_info at @gpa, or with KVM_XEN_INVALID_GPA removes it. Unlike the
- * hypercall it may move, and the contents are the VMM's business. Under
- * ops_lock.
+ * vcpu_info at @gpa, in the page @gp the caller pinned (empty with
+ * KVM_XEN_INVALID_GPA: removed). Unlike the hypercall it may move, and the
+ * contents are the VMM's business. Takes @gp; under ops_lock.
  */
-int xen_vcpu_set_info_gpa(struct xen_vm *x, struct kvm_vcpu *target, u64 gpa)
+int xen_vcpu_set_info_page(struct xen_vm *x, struct kvm_vcpu *target, u64 gpa,
+			   struct xenhv_gpage *gp)
 {
 	struct xen_vcpu *xv = xen_vcpu_get(x, target);
-	struct xenhv_gpage gp = {}, old;
+	struct xenhv_gpage old;
 	unsigned long flags;
 
-	if (!xv)
+	if (!xv) {
+		xenhv_gpage_unpin(gp);
 		return -ENOMEM;
-	if (gpa != KVM_XEN_INVALID_GPA) {
-		if (offset_in_page(gpa) + sizeof(struct vcpu_info) > PAGE_SIZE)
-			return -EINVAL;
-		if (xenhv_gpage_pin(target, gpa, &gp))
-			return -EFAULT;
 	}
 	raw_spin_lock_irqsave(&x->lock, flags);
 	old = xv->vi_page;
-	xv->vi_page = gp;
+	xv->vi_page = *gp;
 	xv->vi_offset = offset_in_page(gpa);
-	xv->vi_registered = gp.page;
+	xv->vi_registered = gp->page;
 	xv->vi_gpa = gpa;
+	*gp = (struct xenhv_gpage){};	/* taken: the caller must not unpin it */
 	raw_spin_unlock_irqrestore(&x->lock, flags);
 	xenhv_gpage_unpin(&old);
-	if (gp.page)
+	if (xv->vi_registered)
 		xen_write_time(x, target);
 	return 0;
 }
 
-/* The uapi's VCPU_TIME_INFO attribute: the secondary time area at @gpa. */
-int xen_vcpu_set_time_gpa(struct xen_vm *x, struct kvm_vcpu *target, u64 gpa)
+/*
+ * The uapi's VCPU_TIME_INFO attribute: the secondary time area at @gpa, in
+ * the page @gp the caller pinned, written with vcpu_info's time from then
+ * on. Takes @gp; under ops_lock.
+ */
+int xen_vcpu_set_time_page(struct xen_vm *x, struct kvm_vcpu *target, u64 gpa,
+			   struct xenhv_gpage *gp)
 {
 	struct xen_vcpu *xv = xen_vcpu_get(x, target);
+	struct xenhv_gpage old;
+	unsigned long flags;
 
-	if (!xv)
+	if (!xv) {
+		xenhv_gpage_unpin(gp);
 		return -ENOMEM;
-	if (gpa == KVM_XEN_INVALID_GPA) {
-		xv->time_gpa = 0;
-		return 0;
 	}
-	/* Guest address 0 means "none" to the engine. */
-	if (!gpa || offset_in_page(gpa) + sizeof(struct pvclock_vcpu_time_info) > PAGE_SIZE)
-		return -EINVAL;
-	xv->time_gpa = gpa;
-	xen_write_time(x, target);
+	raw_spin_lock_irqsave(&x->lock, flags);
+	old = xv->time_page;
+	xv->time_page = *gp;
+	xv->time_uapi_gpa = gpa;
+	*gp = (struct xenhv_gpage){};	/* taken: the caller must not unpin it */
+	raw_spin_unlock_irqrestore(&x->lock, flags);
+	xenhv_gpage_unpin(&old);
+	if (xv->time_page.page)
+		xen_write_vcpu_info_time(x, target);
 	return 0;
 }
 

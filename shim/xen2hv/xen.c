@@ -68,6 +68,7 @@ static void xen_free(struct xenhv_vm *vm)
 		xenhv_gpage_unpin(&xv->vi_page);
 		xenhv_gpage_unpin(&xv->rs_page[0]);
 		xenhv_gpage_unpin(&xv->rs_page[1]);
+		xenhv_gpage_unpin(&xv->time_page);
 		kfree(xv);
 	}
 	xenhv_gpage_unpin(&x->shinfo);
@@ -378,14 +379,23 @@ static long xen_version(struct kvm_vcpu *vcpu, struct xenhv_vm *vm, const struct
  */
 int xen_set_shared_info(struct xen_vm *x, struct kvm_vcpu *vcpu, u64 gfn)
 {
-	struct xenhv_gpage gp = {}, old;
-	struct xenhv_tsc_scale sc;
-	unsigned long flags;
-	unsigned long i;
+	struct xenhv_gpage gp = {};
 
 	if (gfn != KVM_XEN_INVALID_GFN &&
 	    (gfn >> (52 - PAGE_SHIFT) || xenhv_gpage_pin(vcpu, gfn << PAGE_SHIFT, &gp)))
 		return -EINVAL;
+	xen_set_shared_info_page(x, vcpu, &gp);
+	return 0;
+}
+
+/* The same with the page pinned by the caller (none: @gp empty); takes it. */
+void xen_set_shared_info_page(struct xen_vm *x, struct kvm_vcpu *vcpu, struct xenhv_gpage *gp)
+{
+	struct xenhv_tsc_scale sc;
+	struct xenhv_gpage old;
+	unsigned long flags;
+	unsigned long i;
+
 	mutex_lock(&x->ops_lock);
 	/* The uapi's wallclock is real time at kvmclock 0, as KVM's own. */
 	if (x->kvm_uapi) {
@@ -394,7 +404,8 @@ int xen_set_shared_info(struct xen_vm *x, struct kvm_vcpu *vcpu, u64 gfn)
 	}
 	raw_spin_lock_irqsave(&x->lock, flags);
 	old = x->shinfo;
-	x->shinfo = gp;
+	x->shinfo = *gp;
+	*gp = (struct xenhv_gpage){};	/* taken: the caller must not unpin it */
 	raw_spin_unlock_irqrestore(&x->lock, flags);
 	xenhv_gpage_unpin(&old);
 	xen_write_wallclock(x);
@@ -405,7 +416,6 @@ int xen_set_shared_info(struct xen_vm *x, struct kvm_vcpu *vcpu, u64 gfn)
 		if (v)
 			xen_write_time(x, v);
 	}
-	return 0;
 }
 
 static long map_shared_info(struct kvm_vcpu *vcpu, struct xen_vm *x, u64 gpfn)
@@ -637,7 +647,7 @@ static void xen_halt(struct kvm_vcpu *vcpu, struct xenhv_vm *vm)
 
 	/* KVM's uapi: the VM-wide vector is injected at the next entry. */
 	if (x && x->kvm_uapi) {
-		if (xenhv_xen_uapi_pending(vcpu)) {
+		if (xenhv_xen_uapi_pending(vcpu, true)) {
 			kvm_make_request(KVM_REQ_EVENT, vcpu);
 			xenhv_count(vm, XENHV_OP_HALT_KICK, XENHV_STAT_KERNEL);
 		}

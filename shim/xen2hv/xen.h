@@ -86,6 +86,9 @@ struct xen_vcpu {
 	u8 *rs_va[2];
 	u32 rs_len0;
 	gpa_t time_gpa;			/* secondary vcpu_time_info, 0: none */
+	/* The KVM uapi's secondary time area: pinned, written with vcpu_info. */
+	struct xenhv_gpage time_page;
+	u64 time_uapi_gpa;
 	struct vcpu_runstate_info runstate;
 	u32 virq_port[NR_VIRQS];
 	struct xenhv_timer timer;	/* singleshot and set_timer_op */
@@ -148,9 +151,12 @@ long xen_sched_op(struct kvm_vcpu *vcpu, struct xen_vm *x, bool longmode, u64 cm
 		  u64 arg, bool *handled);
 void xen_write_time(struct xen_vm *x, struct kvm_vcpu *vcpu);
 void xen_write_vcpu_info_time(struct xen_vm *x, struct kvm_vcpu *vcpu);
-int xen_vcpu_set_info_gpa(struct xen_vm *x, struct kvm_vcpu *target, u64 gpa);
-int xen_vcpu_set_time_gpa(struct xen_vm *x, struct kvm_vcpu *target, u64 gpa);
+int xen_vcpu_set_info_page(struct xen_vm *x, struct kvm_vcpu *target, u64 gpa,
+			   struct xenhv_gpage *gp);
+int xen_vcpu_set_time_page(struct xen_vm *x, struct kvm_vcpu *target, u64 gpa,
+			   struct xenhv_gpage *gp);
 int xen_set_shared_info(struct xen_vm *x, struct kvm_vcpu *vcpu, u64 gfn);
+void xen_set_shared_info_page(struct xen_vm *x, struct kvm_vcpu *vcpu, struct xenhv_gpage *gp);
 void xen_write_wallclock(struct xen_vm *x);
 void xen_vcpu_teardown(struct xen_vcpu *xv);
 void xen_vcpu_sched(struct xen_vm *x, struct kvm_vcpu *vcpu, bool in);
