@@ -361,62 +361,53 @@ static long register_vcpu_info(struct kvm_vcpu *vcpu, struct kvm_vcpu *target,
 }
 
 /*
- * The KVM Xen uapi's VCPU_INFO attribute: the VMM places @target's
- * vcpu_info at @gpa, in the page @gp the caller pinned (empty with
- * KVM_XEN_INVALID_GPA: removed). Unlike the hypercall it may move, and the
- * contents are the VMM's business. Takes @gp; under ops_lock.
+ * The KVM Xen uapi's VCPU_INFO (@time false) and VCPU_TIME_INFO attributes:
+ * the VMM places @target's vcpu_info or secondary time area at @gpa, in
+ * the page @gp the caller pinned (empty with KVM_XEN_INVALID_GPA: removed).
+ * Unlike the hypercalls they may move, and the contents are the VMM's
+ * business; the time area is written with vcpu_info's time from then on.
+ * Takes @gp; under ops_lock.
  */
-int xen_vcpu_set_info_page(struct xen_vm *x, struct kvm_vcpu *target, u64 gpa,
-			   struct xenhv_gpage *gp)
+static int set_uapi_page(struct xen_vm *x, struct kvm_vcpu *target, u64 gpa,
+			 struct xenhv_gpage *gp, bool time)
 {
 	struct xen_vcpu *xv = xen_vcpu_get(x, target);
-	struct xenhv_gpage old;
+	struct xenhv_gpage old, *slot;
 	unsigned long flags;
 
 	if (!xv) {
 		xenhv_gpage_unpin(gp);
 		return -ENOMEM;
 	}
+	slot = time ? &xv->time_page : &xv->vi_page;
 	raw_spin_lock_irqsave(&x->lock, flags);
-	old = xv->vi_page;
-	xv->vi_page = *gp;
-	xv->vi_offset = offset_in_page(gpa);
-	xv->vi_registered = gp->page;
-	xv->vi_gpa = gpa;
+	old = *slot;
+	*slot = *gp;
+	if (time) {
+		xv->time_uapi_gpa = gpa;
+	} else {
+		xv->vi_offset = offset_in_page(gpa);
+		xv->vi_registered = gp->page;
+		xv->vi_gpa = gpa;
+	}
 	*gp = (struct xenhv_gpage){};	/* taken: the caller must not unpin it */
 	raw_spin_unlock_irqrestore(&x->lock, flags);
 	xenhv_gpage_unpin(&old);
-	if (xv->vi_registered)
+	if (slot->page)
 		xen_write_time(x, target);
 	return 0;
 }
 
-/*
- * The uapi's VCPU_TIME_INFO attribute: the secondary time area at @gpa, in
- * the page @gp the caller pinned, written with vcpu_info's time from then
- * on. Takes @gp; under ops_lock.
- */
+int xen_vcpu_set_info_page(struct xen_vm *x, struct kvm_vcpu *target, u64 gpa,
+			   struct xenhv_gpage *gp)
+{
+	return set_uapi_page(x, target, gpa, gp, false);
+}
+
 int xen_vcpu_set_time_page(struct xen_vm *x, struct kvm_vcpu *target, u64 gpa,
 			   struct xenhv_gpage *gp)
 {
-	struct xen_vcpu *xv = xen_vcpu_get(x, target);
-	struct xenhv_gpage old;
-	unsigned long flags;
-
-	if (!xv) {
-		xenhv_gpage_unpin(gp);
-		return -ENOMEM;
-	}
-	raw_spin_lock_irqsave(&x->lock, flags);
-	old = xv->time_page;
-	xv->time_page = *gp;
-	xv->time_uapi_gpa = gpa;
-	*gp = (struct xenhv_gpage){};	/* taken: the caller must not unpin it */
-	raw_spin_unlock_irqrestore(&x->lock, flags);
-	xenhv_gpage_unpin(&old);
-	if (xv->time_page.page)
-		xen_write_vcpu_info_time(x, target);
-	return 0;
+	return set_uapi_page(x, target, gpa, gp, true);
 }
 
 /* Areas named by a guest virtual address: translated once, at registration. */
