@@ -133,7 +133,10 @@ void xenhv_send_vector(struct kvm_vcpu *vcpu, u8 vector)
 	 * Fixed delivery to the vCPU itself: a self IPI from its own LAPIC,
 	 * so neither its APIC ID (8 bits in xAPIC mode, where vCPU ids past
 	 * 254 would name another vCPU or all of them) nor a guest-written
-	 * ID decides who gets it.
+	 * ID decides who gets it. A vCPU without the in-kernel LAPIC (a VMM
+	 * may name a vector for one, as KVM lets it) gets nothing.
 	 */
+	if (!xenhv_guest_has_lapic(vcpu))
+		return;
 	KVM_FN(kvm_apic_send_ipi)(vcpu->arch.apic, APIC_DM_FIXED | APIC_DEST_SELF | vector, 0);
 }

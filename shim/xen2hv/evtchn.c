@@ -57,8 +57,13 @@ static void notify_vcpu(struct xen_vm *x, u32 idx, u32 port)
 		return;
 	set_bit(port / (sizeof(xen_ulong_t) * 8), (unsigned long *)&vi->evtchn_pending_sel);
 	WRITE_ONCE(vi->evtchn_upcall_pending, 1);
-	if (xv && xv->upcall_vector)
+	if (xv && xv->upcall_vector) {
 		xenhv_send_vector(vcpu, xv->upcall_vector);
+	} else if (x->kvm_uapi) {
+		/* The VM-wide vector: injected at the next entry (hook.c). */
+		kvm_make_request(KVM_REQ_EVENT, vcpu);
+		xenhv_vcpu_kick(vcpu);
+	}
 	/* SCHEDOP_block waits for the upcall flag. */
 	if (xv && READ_ONCE(xv->poll_port) == XEN_POLL_ANY)
 		xenhv_core_unblock(vcpu);
@@ -86,7 +91,8 @@ bool xen_evtchn_kick_upcall(struct xen_vm *x, u32 idx)
 	return kicked;
 }
 
-static void set_pending_locked(struct xen_vm *x, u32 port)
+/* @port pending, notifying vCPU @idx. Under x->lock. */
+static void deliver_locked(struct xen_vm *x, u32 port, u32 idx)
 {
 	struct shared_info *s = x->shinfo.va;
 
@@ -95,8 +101,25 @@ static void set_pending_locked(struct xen_vm *x, u32 port)
 	if (test_and_set_bit(port, (unsigned long *)s->evtchn_pending))
 		return;
 	if (!test_bit(port, (unsigned long *)s->evtchn_mask))
-		notify_vcpu(x, x->ports[port].vcpu, port);
+		notify_vcpu(x, idx, port);
 	wake_pollers(x, port);
+}
+
+static void set_pending_locked(struct xen_vm *x, u32 port)
+{
+	deliver_locked(x, port, x->ports[port].vcpu);
+}
+
+/* @port pending for vCPU @idx, whatever the port table says. Any context. */
+void xen_evtchn_deliver(struct xen_vm *x, u32 port, u32 idx)
+{
+	unsigned long flags;
+
+	if (!port_valid(port))
+		return;
+	raw_spin_lock_irqsave(&x->lock, flags);
+	deliver_locked(x, port, idx);
+	raw_spin_unlock_irqrestore(&x->lock, flags);
 }
 
 /* Any context. */
@@ -636,6 +659,194 @@ int xen_evtchn_bind_eventfd(struct xen_vm *x, const struct xenhv_xen_port *b)
 out:
 	mutex_unlock(&x->ops_lock);
 	return ret;
+}
+
+/*
+ * KVM's uapi with KVM_XEN_HVM_CONFIG_EVTCHN_SEND (uapi.c). The VMM numbers
+ * the ports; the kernel raises the ones it is told to and serves guest
+ * sends on the ones assigned to it. Ports are 2-level and limited as KVM
+ * limits them: 4096 for a 64-bit guest, 1024 for a 32-bit one.
+ */
+u32 xen_kvm_max_port(struct xen_vm *x)
+{
+	return READ_ONCE(x->long_mode) ? XEN_NR_PORTS : XEN_NR_PORTS / 4;
+}
+
+/* The vCPU index of KVM vCPU id @vcpu_id, or U32_MAX. Any context. */
+static u32 kvm_id_to_idx(struct xen_vm *x, u32 vcpu_id)
+{
+	struct kvm_vcpu *vcpu = kvm_get_vcpu_by_id(x->vm->kvm, vcpu_id);
+
+	return vcpu ? vcpu->vcpu_idx : U32_MAX;
+}
+
+/*
+ * KVM_XEN_HVM_EVTCHN_SEND: raise @port on the vCPU whose KVM id is
+ * @vcpu_id. As KVM: that vCPU needs a vcpu_info and the VM shared_info;
+ * a port already pending or masked is not an error. Any context.
+ */
+int xen_evtchn_kvm_send(struct xen_vm *x, u32 vcpu_id, u32 port)
+{
+	unsigned long flags;
+	u32 idx;
+	int ret = 0;
+
+	if (!port || port >= xen_kvm_max_port(x))
+		return -EINVAL;
+	idx = kvm_id_to_idx(x, vcpu_id);
+	if (idx == U32_MAX)
+		return -EINVAL;
+	raw_spin_lock_irqsave(&x->lock, flags);
+	if (!x->shinfo.va || !xen_vcpu_info(x, idx))
+		ret = -EINVAL;
+	else
+		deliver_locked(x, port, idx);
+	raw_spin_unlock_irqrestore(&x->lock, flags);
+	return ret;
+}
+
+/* KVM_XEN_EVTCHN_UPDATE: a new target vCPU for a port delivery. Under ops_lock. */
+static int kvm_update(struct xen_vm *x, const struct kvm_xen_hvm_attr *a)
+{
+	struct xen_port *p = &x->ports[a->u.evtchn.send_port];
+	unsigned long flags;
+
+	if (p->type != XEN_PORT_KVM_DELIVER && p->type != XEN_PORT_KVM_EVENTFD)
+		return -ENOENT;
+	/* Only the vCPU and priority of a port delivery may change. */
+	if (p->stat != a->u.evtchn.type || p->type != XEN_PORT_KVM_DELIVER ||
+	    p->remote != a->u.evtchn.deliver.port.port ||
+	    a->u.evtchn.deliver.port.priority != KVM_IRQ_ROUTING_XEN_EVTCHN_PRIO_2LEVEL)
+		return -EINVAL;
+	raw_spin_lock_irqsave(&x->lock, flags);
+	p->vcpu = a->u.evtchn.deliver.port.vcpu;
+	raw_spin_unlock_irqrestore(&x->lock, flags);
+	return 0;
+}
+
+/* Drop the uapi's assignment of @port. Under ops_lock. */
+static int kvm_deassign(struct xen_vm *x, u32 port)
+{
+	struct xen_port *p = &x->ports[port];
+
+	if (p->type != XEN_PORT_KVM_DELIVER && p->type != XEN_PORT_KVM_EVENTFD)
+		return -ENOENT;
+	free_port(x, port);
+	return 0;
+}
+
+static int kvm_assign(struct xen_vm *x, const struct kvm_xen_hvm_attr *a)
+{
+	u32 port = a->u.evtchn.send_port, to = a->u.evtchn.deliver.port.port;
+	struct xen_port np = { .stat = a->u.evtchn.type };
+	struct xen_send *send = NULL;
+	unsigned long flags;
+
+	switch (a->u.evtchn.type) {
+	case EVTCHNSTAT_ipi:
+		/* An IPI raises the port it is sent on. */
+		if (to != port)
+			return -EINVAL;
+		break;
+	case EVTCHNSTAT_interdomain:
+		if (to && to >= xen_kvm_max_port(x))
+			return -EINVAL;
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (x->ports[port].type != XEN_PORT_FREE)
+		return -EEXIST;
+	if (to) {
+		if (a->u.evtchn.deliver.port.priority != KVM_IRQ_ROUTING_XEN_EVTCHN_PRIO_2LEVEL)
+			return -EINVAL;
+		np.type = XEN_PORT_KVM_DELIVER;
+		np.remote = to;
+		np.vcpu = a->u.evtchn.deliver.port.vcpu;
+	} else {
+		send = kzalloc(sizeof(*send), GFP_KERNEL_ACCOUNT);
+		if (!send)
+			return -ENOMEM;
+		send->efd = eventfd_ctx_fdget(a->u.evtchn.deliver.eventfd.fd);
+		if (IS_ERR(send->efd)) {
+			int ret = PTR_ERR(send->efd);
+
+			kfree(send);
+			return ret;
+		}
+		np.type = XEN_PORT_KVM_EVENTFD;
+		np.send = send;
+	}
+	raw_spin_lock_irqsave(&x->lock, flags);
+	x->ports[port] = np;
+	raw_spin_unlock_irqrestore(&x->lock, flags);
+	return 0;
+}
+
+/* KVM_XEN_ATTR_TYPE_EVTCHN, with KVM's answers. */
+int xen_evtchn_kvm_assign(struct xen_vm *x, const struct kvm_xen_hvm_attr *a)
+{
+	u32 port = a->u.evtchn.send_port;
+	int ret;
+
+	mutex_lock(&x->ops_lock);
+	if (a->u.evtchn.flags == KVM_XEN_EVTCHN_RESET) {
+		for (port = 1; port < XEN_NR_PORTS; port++)
+			kvm_deassign(x, port);
+		ret = 0;
+	} else if (!port || port >= xen_kvm_max_port(x)) {
+		ret = -EINVAL;
+	} else if (a->u.evtchn.flags == KVM_XEN_EVTCHN_DEASSIGN) {
+		ret = kvm_deassign(x, port);
+	} else if (a->u.evtchn.flags == KVM_XEN_EVTCHN_UPDATE) {
+		ret = kvm_update(x, a);
+	} else if (a->u.evtchn.flags) {
+		ret = -EINVAL;
+	} else {
+		ret = kvm_assign(x, a);
+	}
+	mutex_unlock(&x->ops_lock);
+	return ret;
+}
+
+/*
+ * The guest's EVTCHNOP_send under KVM's uapi: served here on a port the
+ * VMM assigned, else (*handled false) the VMM's, as KVM does, also when
+ * the target vCPU is gone or the event has nowhere to go yet.
+ */
+long xen_evtchn_kvm_guest_send(struct kvm_vcpu *vcpu, struct xen_vm *x, u64 arg,
+			       bool *handled)
+{
+	struct xen_send *send = NULL;
+	struct evtchn_send s;
+	struct xen_port *p;
+	unsigned long flags;
+	u32 idx;
+
+	if (xenhv_gva_read(vcpu, arg, &s, sizeof(s)))
+		return -XEN_EFAULT;
+	*handled = false;
+	if (!port_valid(s.port))
+		return 0;
+	rcu_read_lock();
+	raw_spin_lock_irqsave(&x->lock, flags);
+	p = &x->ports[s.port];
+	if (p->type == XEN_PORT_KVM_EVENTFD) {
+		send = p->send;
+		*handled = true;
+	} else if (p->type == XEN_PORT_KVM_DELIVER) {
+		idx = kvm_id_to_idx(x, p->vcpu);
+		if (idx != U32_MAX && x->shinfo.va && xen_vcpu_info(x, idx)) {
+			deliver_locked(x, p->remote, idx);
+			*handled = true;
+		}
+	}
+	raw_spin_unlock_irqrestore(&x->lock, flags);
+	/* Outside the port lock: the eventfd's wakeups may raise a port. */
+	if (send)
+		xenhv_eventfd_signal(send->efd);
+	rcu_read_unlock();
+	return 0;
 }
 
 /*

@@ -12,8 +12,12 @@
  * the kernel writes the hypercall page, keeps shared_info's wallclock and
  * each vcpu_info's pvclock in KVM's kvmclock (the VMM runs the guest's
  * timers against KVM_GET_CLOCK), and keeps what the VMM tells it for
- * GET_ATTR. The capability offered is the subset this serves; in-kernel
- * event channels (KVM_XEN_HVM_CONFIG_EVTCHN_SEND) are not offered yet.
+ * GET_ATTR. The capability offered is the subset this serves. With
+ * KVM_XEN_HVM_CONFIG_EVTCHN_SEND the kernel also delivers the VMM's events
+ * (KVM_XEN_HVM_EVTCHN_SEND), serves guest sends on the ports the VMM
+ * assigns it, XENVER_version, SCHEDOP_poll and yield and, once the VMM
+ * named a vCPU's timer port, its singleshot timer, as KVM does; runstate
+ * areas and KVM_IRQ_ROUTING_XEN_EVTCHN are not offered.
  *
  * The door is open by default; the module parameter xen_uapi=0 closes it,
  * and KVM then answers as it does without CONFIG_KVM_XEN.
@@ -29,7 +33,10 @@ MODULE_PARM_DESC(xen_uapi, "Serve KVM's Xen uapi on kernels without CONFIG_KVM_X
 
 #define XEN_UAPI_CAPS	(KVM_XEN_HVM_CONFIG_HYPERCALL_MSR |	\
 			 KVM_XEN_HVM_CONFIG_INTERCEPT_HCALL |	\
-			 KVM_XEN_HVM_CONFIG_SHARED_INFO)
+			 KVM_XEN_HVM_CONFIG_SHARED_INFO |	\
+			 KVM_XEN_HVM_CONFIG_EVTCHN_SEND)
+#define XEN_UAPI_FLAGS	(KVM_XEN_HVM_CONFIG_INTERCEPT_HCALL |	\
+			 KVM_XEN_HVM_CONFIG_EVTCHN_SEND)
 
 /* KVM_CHECK_EXTENSION(KVM_CAP_XEN_HVM), where KVM answers 0. */
 u32 xenhv_xen_uapi_caps(void)
@@ -61,7 +68,7 @@ static long uapi_config(struct kvm *kvm, void __user *argp)
 	const struct xenhv_abi *abi;
 	struct xenhv_vm *vm;
 	struct xen_vm *x;
-	int idx;
+	int idx, ret;
 
 	if (copy_from_user(&cfg, argp, sizeof(cfg)))
 		return -EFAULT;
@@ -69,7 +76,7 @@ static long uapi_config(struct kvm *kvm, void __user *argp)
 	 * Hypercall blobs (the page's contents from the VMM) are not served;
 	 * the padding is ignored, as KVM does.
 	 */
-	if ((cfg.flags & ~KVM_XEN_HVM_CONFIG_INTERCEPT_HCALL) || cfg.blob_addr_32 ||
+	if ((cfg.flags & ~XEN_UAPI_FLAGS) || cfg.blob_addr_32 ||
 	    cfg.blob_addr_64 || cfg.blob_size_32 || cfg.blob_size_64)
 		return -EINVAL;
 	if (!cfg.msr && !cfg.flags) {
@@ -82,17 +89,27 @@ static long uapi_config(struct kvm *kvm, void __user *argp)
 	/* The page MSR must be in the hypervisor range, as for XENHV_ATTACH_VM. */
 	if (cfg.msr < 0x40000000 || cfg.msr > 0x4fffffff)
 		return -EINVAL;
-	/* Configured again: only the MSR changes, inside the calls section. */
+	/* Configured again: only the MSR and flags change, inside the calls section. */
 	idx = xenhv_calls_enter();
 	x = uapi_vm(kvm);
-	if (x)
+	if (x) {
 		WRITE_ONCE(x->vm->xen.hypercall_msr, cfg.msr);
+		WRITE_ONCE(x->evtchn_send, !!(cfg.flags & KVM_XEN_HVM_CONFIG_EVTCHN_SEND));
+	}
 	xenhv_calls_exit(idx);
 	if (x)
 		return 0;
 	at.xen.hypercall_msr = cfg.msr;
 	/* EEXIST: attached through /dev/xenhv_shim; EBUSY: raced another config. */
-	return xenhv_vm_attach(kvm, &at);
+	ret = xenhv_vm_attach(kvm, &at);
+	if (ret || !(cfg.flags & KVM_XEN_HVM_CONFIG_EVTCHN_SEND))
+		return ret;
+	idx = xenhv_calls_enter();
+	x = uapi_vm(kvm);
+	if (x)
+		WRITE_ONCE(x->evtchn_send, true);
+	xenhv_calls_exit(idx);
+	return 0;
 }
 
 /*
@@ -102,16 +119,14 @@ static long uapi_config(struct kvm *kvm, void __user *argp)
  */
 static int uapi_vm_attr_unserved(u16 type)
 {
-	switch (type) {
-	case KVM_XEN_ATTR_TYPE_EVTCHN:
 #ifdef KVM_XEN_ATTR_TYPE_RUNSTATE_UPDATE_FLAG
-	case KVM_XEN_ATTR_TYPE_RUNSTATE_UPDATE_FLAG:
+	if (type == KVM_XEN_ATTR_TYPE_RUNSTATE_UPDATE_FLAG)
+		return -EOPNOTSUPP;
 #endif
 #ifdef KVM_XEN_ATTR_TYPE_SHARED_INFO_HVA
-	case KVM_XEN_ATTR_TYPE_SHARED_INFO_HVA:
-#endif
+	if (type == KVM_XEN_ATTR_TYPE_SHARED_INFO_HVA)
 		return -EOPNOTSUPP;
-	}
+#endif
 	return -ENOENT;
 }
 
@@ -122,9 +137,6 @@ static int uapi_vcpu_attr_unserved(u16 type)
 	case KVM_XEN_VCPU_ATTR_TYPE_RUNSTATE_CURRENT:
 	case KVM_XEN_VCPU_ATTR_TYPE_RUNSTATE_DATA:
 	case KVM_XEN_VCPU_ATTR_TYPE_RUNSTATE_ADJUST:
-	case KVM_XEN_VCPU_ATTR_TYPE_VCPU_ID:
-	case KVM_XEN_VCPU_ATTR_TYPE_TIMER:
-	case KVM_XEN_VCPU_ATTR_TYPE_UPCALL_VECTOR:
 #ifdef KVM_XEN_VCPU_ATTR_TYPE_VCPU_INFO_HVA
 	case KVM_XEN_VCPU_ATTR_TYPE_VCPU_INFO_HVA:
 #endif
@@ -160,6 +172,8 @@ static int uapi_set_vm_attr(struct kvm *kvm, struct xen_vm *x, const struct kvm_
 	case KVM_XEN_ATTR_TYPE_XEN_VERSION:
 		WRITE_ONCE(x->vm->xen.version, a->u.xen_version);
 		return 0;
+	case KVM_XEN_ATTR_TYPE_EVTCHN:
+		return xen_evtchn_kvm_assign(x, a);
 	}
 	return uapi_vm_attr_unserved(a->type);
 }
@@ -182,6 +196,8 @@ static int uapi_get_vm_attr(struct xen_vm *x, struct kvm_xen_hvm_attr *a)
 	case KVM_XEN_ATTR_TYPE_XEN_VERSION:
 		a->u.xen_version = READ_ONCE(x->vm->xen.version);
 		return 0;
+	case KVM_XEN_ATTR_TYPE_EVTCHN:
+		return -ENOENT;		/* write-only, as KVM has it */
 	}
 	return uapi_vm_attr_unserved(a->type);
 }
@@ -241,10 +257,21 @@ static long uapi_vm_attr(struct kvm *kvm, void __user *argp, bool set)
 	return ret;
 }
 
+static struct xen_vcpu *xen_vcpu_get_locked(struct xen_vm *x, struct kvm_vcpu *vcpu)
+{
+	struct xen_vcpu *xv;
+
+	mutex_lock(&x->ops_lock);
+	xv = xen_vcpu_get(x, vcpu);
+	mutex_unlock(&x->ops_lock);
+	return xv;
+}
+
 /* @gp: the page named, pinned by the caller; taken. */
 static int uapi_set_vcpu_attr(struct kvm_vcpu *vcpu, struct xen_vm *x,
 			      const struct kvm_xen_vcpu_attr *a, struct xenhv_gpage *gp)
 {
+	struct xen_vcpu *xv;
 	int ret;
 
 	switch (a->type) {
@@ -258,8 +285,31 @@ static int uapi_set_vcpu_attr(struct kvm_vcpu *vcpu, struct xen_vm *x,
 		ret = xen_vcpu_set_time_page(x, vcpu, a->u.gpa, gp);
 		mutex_unlock(&x->ops_lock);
 		return ret;
+	case KVM_XEN_VCPU_ATTR_TYPE_VCPU_ID:
+		if (a->u.vcpu_id >= KVM_MAX_VCPUS)
+			return -EINVAL;
+		xv = xen_vcpu_get_locked(x, vcpu);
+		if (!xv)
+			return -ENOMEM;
+		WRITE_ONCE(xv->xen_id, a->u.vcpu_id);
+		return 0;
+	case KVM_XEN_VCPU_ATTR_TYPE_TIMER:
+		if (a->u.timer.port &&
+		    a->u.timer.priority != KVM_IRQ_ROUTING_XEN_EVTCHN_PRIO_2LEVEL)
+			return -EINVAL;
+		return xen_kvm_set_timer(x, vcpu, a->u.timer.port, a->u.timer.expires_ns);
+	case KVM_XEN_VCPU_ATTR_TYPE_UPCALL_VECTOR:
+		/* A LAPIC vector, as HVMOP_set_evtchn_upcall_vector sets it. */
+		if (a->u.vector && a->u.vector < 0x10)
+			return -EINVAL;
+		xv = xen_vcpu_get_locked(x, vcpu);
+		if (!xv)
+			return -ENOMEM;
+		WRITE_ONCE(xv->upcall_vector, a->u.vector);
+		xen_evtchn_kick_upcall(x, vcpu->vcpu_idx);
+		return 0;
 	}
-	/* Runstate, vCPU id, timer and vector need capabilities not offered. */
+	/* Runstate areas need a capability not offered. */
 	return uapi_vcpu_attr_unserved(a->type);
 }
 
@@ -278,6 +328,22 @@ static int uapi_get_vcpu_attr(struct kvm_vcpu *vcpu, struct xen_vm *x,
 		mutex_lock(&x->ops_lock);
 		a->u.gpa = xv && xv->time_page.page ? xv->time_uapi_gpa : KVM_XEN_INVALID_GPA;
 		mutex_unlock(&x->ops_lock);
+		return 0;
+	case KVM_XEN_VCPU_ATTR_TYPE_VCPU_ID:
+		a->u.vcpu_id = xv ? READ_ONCE(xv->xen_id) : vcpu->vcpu_idx;
+		return 0;
+	case KVM_XEN_VCPU_ATTR_TYPE_TIMER: {
+		u32 port;
+		u64 expires;
+
+		xen_kvm_get_timer(x, vcpu, &port, &expires);
+		a->u.timer.port = port;
+		a->u.timer.priority = KVM_IRQ_ROUTING_XEN_EVTCHN_PRIO_2LEVEL;
+		a->u.timer.expires_ns = expires;
+		return 0;
+	}
+	case KVM_XEN_VCPU_ATTR_TYPE_UPCALL_VECTOR:
+		a->u.vector = xv ? READ_ONCE(xv->upcall_vector) : 0;
 		return 0;
 	}
 	return uapi_vcpu_attr_unserved(a->type);
@@ -356,12 +422,34 @@ int xenhv_xen_uapi_pending(struct kvm_vcpu *vcpu, bool pending)
 	return ret;
 }
 
+/* KVM_XEN_HVM_EVTCHN_SEND: the VMM raises a port, 2-level only, as KVM. */
+static long uapi_evtchn_send(struct kvm *kvm, void __user *argp)
+{
+	struct kvm_irq_routing_xen_evtchn e;
+	struct xen_vm *x;
+	long ret;
+	int idx;
+
+	if (copy_from_user(&e, argp, sizeof(e)))
+		return -EFAULT;
+	if (e.priority != KVM_IRQ_ROUTING_XEN_EVTCHN_PRIO_2LEVEL)
+		return -EINVAL;
+	idx = xenhv_calls_enter();
+	x = uapi_vm(kvm);
+	/* As KVM: served whether or not the VMM configured EVTCHN_SEND. */
+	ret = x ? xen_evtchn_kvm_send(x, e.vcpu, e.port) : -EINVAL;
+	if (x)
+		xenhv_count(x->vm, XENHV_OP_VMM_EVENT, ret ? XENHV_STAT_ERROR : XENHV_STAT_KERNEL);
+	xenhv_calls_exit(idx);
+	return ret;
+}
+
 /* Whether @ioctl of a VM or vCPU fd is served here (hook.c asks first). */
 bool xenhv_xen_uapi_vm_ioctl(unsigned int ioctl)
 {
 	return READ_ONCE(xenhv_xen_uapi) &&
 	       (ioctl == KVM_XEN_HVM_CONFIG || ioctl == KVM_XEN_HVM_SET_ATTR ||
-		ioctl == KVM_XEN_HVM_GET_ATTR);
+		ioctl == KVM_XEN_HVM_GET_ATTR || ioctl == KVM_XEN_HVM_EVTCHN_SEND);
 }
 
 bool xenhv_xen_uapi_vcpu_ioctl(unsigned int ioctl)
@@ -382,6 +470,8 @@ long xenhv_xen_uapi_vm(struct kvm *kvm, unsigned int ioctl, unsigned long arg)
 		return uapi_vm_attr(kvm, argp, true);
 	case KVM_XEN_HVM_GET_ATTR:
 		return uapi_vm_attr(kvm, argp, false);
+	case KVM_XEN_HVM_EVTCHN_SEND:
+		return uapi_evtchn_send(kvm, argp);
 	}
 	return -ENOTTY;
 }

@@ -28,6 +28,7 @@ struct xen_vcpu *xen_vcpu_get(struct xen_vm *x, struct kvm_vcpu *vcpu)
 		return NULL;
 	xv->x = x;
 	xv->idx = vcpu->vcpu_idx;
+	xv->xen_id = vcpu->vcpu_idx;	/* KVM's default Xen vCPU id */
 	xv->runstate.state = RUNSTATE_running;
 	raw_spin_lock_init(&xv->rs_lock);
 	xenhv_timer_init(&xv->timer, timer_expired);
@@ -301,11 +302,32 @@ static long register_runstate(struct kvm_vcpu *vcpu, struct xen_vm *x, struct xe
 	return 0;
 }
 
+/*
+ * Xen system time as the guest reads it: the shim's clock, or under KVM's
+ * uapi kvmclock, which the VMM keeps the guest's time in.
+ */
+u64 xen_guest_now(struct xen_vm *x, struct kvm_vcpu *vcpu)
+{
+	struct xenhv_tsc_scale sc;
+
+	if (!x->kvm_uapi)
+		return xenhv_clock_guest_now(&x->clock, vcpu);
+	xenhv_kvmclock_scale(vcpu, &sc);
+	return xenhv_scale_now(vcpu, &sc);
+}
+
 static void timer_expired(struct xenhv_timer *t)
 {
 	struct xen_vcpu *xv = container_of(t, struct xen_vcpu, timer);
+	u32 port = READ_ONCE(xv->virq_port[VIRQ_TIMER]);
 
-	xen_evtchn_set_pending(xv->x, READ_ONCE(xv->virq_port[VIRQ_TIMER]));
+	if (!xv->x->kvm_uapi) {
+		xen_evtchn_set_pending(xv->x, port);
+		return;
+	}
+	/* KVM's uapi: the VMM's timer port, on this vCPU. */
+	WRITE_ONCE(xv->timer_expires, 0);
+	xen_evtchn_deliver(xv->x, port, xv->idx);
 }
 
 static void periodic_expired(struct xenhv_timer *t)
@@ -487,7 +509,7 @@ long xen_vcpu_op(struct kvm_vcpu *vcpu, struct xen_vm *x, u64 cmd, u64 id, u64 a
 		       -XEN_EFAULT : 0;
 	case VCPUOP_set_singleshot_timer: {
 		struct vcpu_set_singleshot_timer t;
-		u64 now = xenhv_clock_guest_now(&x->clock, vcpu);
+		u64 now = xen_guest_now(x, vcpu);
 
 		if (xenhv_gva_read(vcpu, arg, &t, 12))
 			return -XEN_EFAULT;
@@ -532,7 +554,7 @@ long xen_vcpu_op(struct kvm_vcpu *vcpu, struct xen_vm *x, u64 cmd, u64 id, u64 a
 long xen_set_timer_op(struct kvm_vcpu *vcpu, struct xen_vm *x, u64 timeout)
 {
 	struct xen_vcpu *xv = xen_vcpu_get(x, vcpu);
-	u64 now = xenhv_clock_guest_now(&x->clock, vcpu);
+	u64 now = xen_guest_now(x, vcpu);
 
 	if (!xv)
 		return -XEN_ENOENT;
@@ -580,7 +602,7 @@ static long sched_poll(struct kvm_vcpu *vcpu, struct xen_vm *x, struct xen_vcpu 
 	if (any_pending(x, ports, n))
 		return 0;
 	if (timeout) {
-		now = xenhv_clock_guest_now(&x->clock, vcpu);
+		now = xen_guest_now(x, vcpu);
 		if (timeout <= now)
 			return 0;
 	}
@@ -644,4 +666,130 @@ void xen_vcpu_teardown(struct xen_vcpu *xv)
 	xenhv_timer_stop(&xv->timer);
 	xenhv_timer_stop(&xv->periodic);
 	xenhv_timer_stop(&xv->poll_timer);
+}
+
+/*
+ * KVM's uapi with KVM_XEN_HVM_CONFIG_EVTCHN_SEND: the singleshot timer and
+ * polling stay in the kernel, as KVM keeps them, once the VMM named the
+ * vCPU's timer port (KVM_XEN_VCPU_ATTR_TYPE_TIMER); everything else, and
+ * all of it before that, is the VMM's.
+ */
+static void kvm_timer_start(struct xen_vcpu *xv, u64 now, u64 expires)
+{
+	WRITE_ONCE(xv->timer_expires, expires);
+	xenhv_timer_start(&xv->timer, xenhv_clock_guest_deadline(now, expires), 0);
+}
+
+static void kvm_timer_stop(struct xen_vcpu *xv)
+{
+	xenhv_timer_stop(&xv->timer);
+	WRITE_ONCE(xv->timer_expires, 0);
+}
+
+static struct xen_vcpu *kvm_timer_vcpu(struct xen_vm *x, struct kvm_vcpu *vcpu)
+{
+	struct xen_vcpu *xv = xen_vcpu_find(x, vcpu->vcpu_idx);
+
+	return xv && READ_ONCE(xv->virq_port[VIRQ_TIMER]) ? xv : NULL;
+}
+
+long xen_kvm_vcpu_op(struct kvm_vcpu *vcpu, struct xen_vm *x, u64 cmd, u64 id, u64 arg,
+		     bool *handled)
+{
+	struct vcpu_set_singleshot_timer t;
+	struct xen_vcpu *xv = kvm_timer_vcpu(x, vcpu);
+	u64 now;
+	long ret;
+
+	if (!xv || (cmd != VCPUOP_set_singleshot_timer && cmd != VCPUOP_stop_singleshot_timer)) {
+		*handled = false;
+		return 0;
+	}
+	/* The guest names vCPUs by the VMM's ids; a timer is its own vCPU's. */
+	if (id != READ_ONCE(xv->xen_id))
+		return -XEN_EINVAL;
+	if (cmd == VCPUOP_stop_singleshot_timer) {
+		kvm_timer_stop(xv);
+		return 0;
+	}
+	if (xenhv_gva_read(vcpu, arg, &t, 12))
+		return -XEN_EFAULT;
+	now = xen_guest_now(x, vcpu);
+	ret = xen_singleshot_check(t.timeout_abs_ns, t.flags & VCPU_SSHOTTMR_future, now);
+	if (ret)
+		return ret;
+	kvm_timer_start(xv, now, t.timeout_abs_ns);
+	return 0;
+}
+
+long xen_kvm_set_timer_op(struct kvm_vcpu *vcpu, struct xen_vm *x, u64 timeout,
+			  bool *handled)
+{
+	struct xen_vcpu *xv = kvm_timer_vcpu(x, vcpu);
+	u64 now;
+
+	if (!xv) {
+		*handled = false;
+		return 0;
+	}
+	if (!timeout) {
+		kvm_timer_stop(xv);
+		return 0;
+	}
+	now = xen_guest_now(x, vcpu);
+	kvm_timer_start(xv, now, xen_timer_op_deadline(timeout, now));
+	return 0;
+}
+
+/* SCHEDOP_poll and SCHEDOP_yield; the rest (shutdown, ...) is the VMM's. */
+long xen_kvm_sched_op(struct kvm_vcpu *vcpu, struct xen_vm *x, bool longmode, u64 cmd,
+		      u64 arg, bool *handled)
+{
+	struct xen_vcpu *xv;
+
+	switch (cmd) {
+	case SCHEDOP_yield:
+		xenhv_core_yield(vcpu);
+		return 0;
+	case SCHEDOP_poll:
+		mutex_lock(&x->ops_lock);
+		xv = xen_vcpu_get(x, vcpu);
+		mutex_unlock(&x->ops_lock);
+		if (!xv)
+			return -XEN_ENOENT;
+		return sched_poll(vcpu, x, xv, longmode, arg);
+	}
+	*handled = false;
+	return 0;
+}
+
+/*
+ * KVM_XEN_VCPU_ATTR_TYPE_TIMER: the vCPU's timer port (0: the VMM runs the
+ * timer) and a deadline in guest ns to arm it with (0: none), as a VMM
+ * restores it. From the VMM's vCPU ioctl.
+ */
+int xen_kvm_set_timer(struct xen_vm *x, struct kvm_vcpu *vcpu, u32 port, u64 expires)
+{
+	struct xen_vcpu *xv;
+
+	if (port >= xen_kvm_max_port(x))
+		return -EINVAL;
+	mutex_lock(&x->ops_lock);
+	xv = xen_vcpu_get(x, vcpu);
+	mutex_unlock(&x->ops_lock);
+	if (!xv)
+		return -ENOMEM;
+	kvm_timer_stop(xv);
+	WRITE_ONCE(xv->virq_port[VIRQ_TIMER], port);
+	if (port && expires)
+		kvm_timer_start(xv, xen_guest_now(x, vcpu), expires);
+	return 0;
+}
+
+void xen_kvm_get_timer(struct xen_vm *x, struct kvm_vcpu *vcpu, u32 *port, u64 *expires)
+{
+	struct xen_vcpu *xv = xen_vcpu_find(x, vcpu->vcpu_idx);
+
+	*port = xv ? READ_ONCE(xv->virq_port[VIRQ_TIMER]) : 0;
+	*expires = xv ? READ_ONCE(xv->timer_expires) : 0;
 }

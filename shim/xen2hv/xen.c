@@ -111,7 +111,9 @@ static int xen_attach(struct xenhv_vm *vm, const struct xenhv_attach *at)
 	x->kvm_uapi = at->flags & XENHV_ATTACH_KVM_UAPI;
 	vm->xen = (struct xenhv_xen_state) {
 		.x = x,
-		.version = c->version ? c->version : XEN_DEFAULT_VERSION,
+		/* KVM's uapi answers XENVER_version only once the VMM set it. */
+		.version = c->version ? c->version :
+			   x->kvm_uapi ? 0 : XEN_DEFAULT_VERSION,
 		.hypercall_msr = msr,
 		.cpuid_base = base,
 		.features = c->features ? c->features : XENHV_XEN_ALL,
@@ -591,6 +593,39 @@ static long xen_dispatch(struct kvm_vcpu *vcpu, struct xenhv_vm *vm, const struc
 	return 0;
 }
 
+/*
+ * The mapping table of KVM's uapi with KVM_XEN_HVM_CONFIG_EVTCHN_SEND: the
+ * calls KVM keeps in the kernel then (uapi.c); *handled false sends the
+ * rest, and these where KVM would, to the VMM.
+ */
+static long xen_kvm_dispatch(struct kvm_vcpu *vcpu, struct xenhv_vm *vm, const struct xen_call *c,
+			     bool *handled)
+{
+	struct xen_vm *x = vm->xen.x;
+	u32 version;
+
+	switch (c->nr) {
+	case __HYPERVISOR_xen_version:
+		version = READ_ONCE(vm->xen.version);
+		if (c->args[0] == XENVER_version && version)
+			return version;
+		break;
+	case __HYPERVISOR_event_channel_op:
+		if (c->args[0] == EVTCHNOP_send)
+			return xen_evtchn_kvm_guest_send(vcpu, x, c->args[1], handled);
+		break;
+	case __HYPERVISOR_sched_op:
+		return xen_kvm_sched_op(vcpu, x, c->longmode, c->args[0], c->args[1], handled);
+	case __HYPERVISOR_vcpu_op:
+		return xen_kvm_vcpu_op(vcpu, x, c->args[0], c->args[1], c->args[2], handled);
+	case __HYPERVISOR_set_timer_op:
+		return xen_kvm_set_timer_op(vcpu, x, c->longmode ? c->args[0] :
+					    c->args[0] | c->args[1] << 32, handled);
+	}
+	*handled = false;
+	return 0;
+}
+
 static int xen_hypercall(struct kvm_vcpu *vcpu, struct xenhv_vm *vm)
 {
 	bool handled = true;
@@ -600,12 +635,20 @@ static int xen_hypercall(struct kvm_vcpu *vcpu, struct xenhv_vm *vm)
 	xen_decode(vcpu, &c);
 	/*
 	 * Through the KVM uapi, every call is the VMM's
-	 * (KVM_XEN_HVM_CONFIG_INTERCEPT_HCALL), as KVM's own Xen does for a
-	 * VMM that did not ask for in-kernel event channels.
+	 * (KVM_XEN_HVM_CONFIG_INTERCEPT_HCALL), as KVM's own Xen does, but
+	 * for the ones KVM keeps when the VMM asked for in-kernel event
+	 * channels, from guest kernel mode.
 	 */
 	if (vm->xen.x->kvm_uapi) {
-		xenhv_count(vm, xen_op(c.nr), XENHV_STAT_USER);
-		return xen_exit_to_user(vcpu, &c);
+		if (!READ_ONCE(vm->xen.x->evtchn_send) || c.cpl > 0)
+			handled = false;
+		else
+			ret = xen_kvm_dispatch(vcpu, vm, &c, &handled);
+		if (!handled) {
+			xenhv_count(vm, xen_op(c.nr), XENHV_STAT_USER);
+			return xen_exit_to_user(vcpu, &c);
+		}
+		goto done;
 	}
 	if (c.cpl > 0) {
 		/* Xen refuses hypercalls from guest user mode. */

@@ -35,13 +35,21 @@ enum xen_port_type {
 	XEN_PORT_LOOPBACK,	/* interdomain within the VM */
 	XEN_PORT_VIRQ,
 	XEN_PORT_IPI,
+	/*
+	 * KVM's uapi (uapi.c): a port whose guest sends the kernel serves,
+	 * as the VMM assigned it with KVM_XEN_ATTR_TYPE_EVTCHN; the VMM owns
+	 * every other port and its numbering.
+	 */
+	XEN_PORT_KVM_DELIVER,	/* raise port .remote on the vCPU with id .vcpu */
+	XEN_PORT_KVM_EVENTFD,	/* signal .send */
 };
 
 struct xen_port {
 	u8 type;
 	u8 virq;
+	u8 stat;		/* XEN_PORT_KVM_*: EVTCHNSTAT_ipi or _interdomain */
 	u16 remote_dom;		/* XEN_PORT_UNBOUND */
-	u32 vcpu;		/* vCPU notified */
+	u32 vcpu;		/* vCPU notified; XEN_PORT_KVM_DELIVER: its KVM id */
 	u32 remote;		/* XEN_PORT_LOOPBACK: the other port */
 	struct xen_send *send;	/* guest sends signal the VMM */
 };
@@ -70,6 +78,7 @@ struct xen_raise {
 struct xen_vcpu {
 	struct xen_vm *x;
 	u32 idx;
+	u32 xen_id;			/* uapi: the VMM's KVM_XEN_VCPU_ATTR_TYPE_VCPU_ID */
 	u8 upcall_vector;
 	bool vi_registered;
 	struct xenhv_gpage vi_page;	/* registered vcpu_info page */
@@ -92,6 +101,7 @@ struct xen_vcpu {
 	struct vcpu_runstate_info runstate;
 	u32 virq_port[NR_VIRQS];
 	struct xenhv_timer timer;	/* singleshot and set_timer_op */
+	u64 timer_expires;		/* uapi: its deadline in guest ns, 0: off */
 	struct xenhv_timer periodic;
 	struct xenhv_timer poll_timer;
 	u32 poll_port;			/* 0: not polling; XEN_POLL_ANY */
@@ -105,6 +115,11 @@ struct xen_vm {
 	 * guest's time in kvmclock.
 	 */
 	bool kvm_uapi;
+	/*
+	 * uapi with KVM_XEN_HVM_CONFIG_EVTCHN_SEND: the kernel delivers the
+	 * VMM's events and serves the calls KVM keeps in the kernel then.
+	 */
+	bool evtchn_send;
 	u8 long_mode;			/* uapi: the VMM's LONG_MODE attribute */
 	u8 upcall_vector;		/* uapi: the VM-wide vector, 0: none */
 	raw_spinlock_t lock;
@@ -142,6 +157,12 @@ bool xen_evtchn_kick_upcall(struct xen_vm *x, u32 idx);
 int xen_evtchn_bind_eventfd(struct xen_vm *x, const struct xenhv_xen_port *p);
 int xen_evtchn_raise(struct xen_vm *x, u32 port);
 void xen_evtchn_teardown(struct xen_vm *x);
+void xen_evtchn_deliver(struct xen_vm *x, u32 port, u32 idx);
+int xen_evtchn_kvm_send(struct xen_vm *x, u32 vcpu_id, u32 port);
+int xen_evtchn_kvm_assign(struct xen_vm *x, const struct kvm_xen_hvm_attr *a);
+long xen_evtchn_kvm_guest_send(struct kvm_vcpu *vcpu, struct xen_vm *x, u64 arg,
+			       bool *handled);
+u32 xen_kvm_max_port(struct xen_vm *x);
 
 /* vcpu.c */
 long xen_vcpu_op(struct kvm_vcpu *vcpu, struct xen_vm *x, u64 cmd, u64 id, u64 arg,
@@ -160,5 +181,14 @@ void xen_set_shared_info_page(struct xen_vm *x, struct kvm_vcpu *vcpu, struct xe
 void xen_write_wallclock(struct xen_vm *x);
 void xen_vcpu_teardown(struct xen_vcpu *xv);
 void xen_vcpu_sched(struct xen_vm *x, struct kvm_vcpu *vcpu, bool in);
+u64 xen_guest_now(struct xen_vm *x, struct kvm_vcpu *vcpu);
+long xen_kvm_vcpu_op(struct kvm_vcpu *vcpu, struct xen_vm *x, u64 cmd, u64 id, u64 arg,
+		     bool *handled);
+long xen_kvm_set_timer_op(struct kvm_vcpu *vcpu, struct xen_vm *x, u64 timeout,
+			  bool *handled);
+long xen_kvm_sched_op(struct kvm_vcpu *vcpu, struct xen_vm *x, bool longmode, u64 cmd,
+		      u64 arg, bool *handled);
+int xen_kvm_set_timer(struct xen_vm *x, struct kvm_vcpu *vcpu, u32 port, u64 expires);
+void xen_kvm_get_timer(struct xen_vm *x, struct kvm_vcpu *vcpu, u32 *port, u64 *expires);
 
 #endif

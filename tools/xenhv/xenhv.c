@@ -400,6 +400,8 @@ static const char *op_name(unsigned int abi, unsigned int op, char *buf, size_t 
 	};
 
 	switch (op) {
+	case XENHV_OP_VMM_EVENT:
+		return "(event from the VMM)";
 	case XENHV_OP_HALT_KICK:
 		return "(upcall raised at HLT)";
 	case XENHV_OP_CALL_OTHER:

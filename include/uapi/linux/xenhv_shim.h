@@ -167,6 +167,7 @@ struct xenhv_reset {
  *            extended calls 0x8000..0x802f;
  *   both:    the XENHV_OP_* indexes below.
  */
+#define XENHV_OP_VMM_EVENT	0xf9	/* Xen: KVM_XEN_HVM_EVTCHN_SEND from the VMM */
 #define XENHV_OP_HALT_KICK	0xfa	/* Xen: pending upcall raised again at HLT */
 #define XENHV_OP_CALL_OTHER	0xfb	/* a call number outside the table */
 #define XENHV_OP_MSR_READ	0xfc
