@@ -621,6 +621,19 @@ XTEST(in_kernel_event_channels)
 	TEST_ASSERT(ev_pending(s, EV_TIMER), "the timer port is not pending");
 	TEST_ASSERT_EQ(read(efd, &n, sizeof(n)), (ssize_t)sizeof(n));
 	TEST_ASSERT_EQ(n, 1);
+	/*
+	 * Where the shim serves the uapi, its own port ioctls are refused for
+	 * this VM: its VMM numbers the ports.
+	 */
+	param_write('0');
+	if (!kvm_check_cap(KVM_CAP_XEN_HVM)) {
+		struct xenhv_xen_raise r = { .vm_fd = vm->fd, .port = EV_IPI };
+		int dev = xenhv_open();
+
+		TEST_ASSERT_EQ(ioctl(dev, XENHV_XEN_RAISE_PORT, &r) ? -errno : 0, -EEXIST);
+		close(dev);
+	}
+	uapi_open();
 	/* All of the VMM's assignments go at once; the eventfd stays the VMM's. */
 	TEST_ASSERT_EQ(assign(vm, KVM_XEN_EVTCHN_RESET, 0, 0, 0, -1), 0);
 	TEST_ASSERT_EQ(assign(vm, KVM_XEN_EVTCHN_DEASSIGN, EV_IPI, EVTCHNSTAT_ipi, EV_IPI, -1),

@@ -285,7 +285,11 @@ void xenhv_vm_reset_on_return(struct kvm *kvm)
 	}
 }
 
-/* XENHV_XEN_BIND_PORT and XENHV_XEN_RAISE_PORT: VMs attached as Xen only. */
+/*
+ * XENHV_XEN_BIND_PORT and XENHV_XEN_RAISE_PORT: VMs attached as Xen only,
+ * and not through KVM's uapi, whose VMM numbers the ports (EEXIST, as for
+ * the other ioctls such a VM is refused).
+ */
 long xenhv_vm_xen_port(struct kvm *kvm, const struct xenhv_xen_port *bind, u32 raise)
 {
 	struct xenhv_vm *vm;
@@ -293,7 +297,9 @@ long xenhv_vm_xen_port(struct kvm *kvm, const struct xenhv_xen_port *bind, u32 r
 
 	mutex_lock(&xenhv_vms_mutex);
 	vm = find_locked(kvm);
-	if (vm && vm->abi == &xenhv_xen_abi)
+	if (vm && (vm->flags & XENHV_ATTACH_KVM_UAPI))
+		ret = -EEXIST;
+	else if (vm && vm->abi == &xenhv_xen_abi)
 		ret = bind ? xenhv_xen_bind_port(vm, bind) : xenhv_xen_raise_port(vm, raise);
 	mutex_unlock(&xenhv_vms_mutex);
 	return ret;

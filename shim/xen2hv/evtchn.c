@@ -16,11 +16,23 @@ static bool port_valid(u32 port)
 	return port && port < XEN_NR_PORTS;
 }
 
+/*
+ * Under x->lock: the VMM may replace shared_info (and unpin the old page)
+ * at any time. Any context but under x->lock.
+ */
 bool xen_evtchn_pending(struct xen_vm *x, u32 port)
 {
-	struct shared_info *s = x->shinfo.va;
+	struct shared_info *s;
+	unsigned long flags;
+	bool ret;
 
-	return s && port_valid(port) && test_bit(port, (unsigned long *)s->evtchn_pending);
+	if (!port_valid(port))
+		return false;
+	raw_spin_lock_irqsave(&x->lock, flags);
+	s = x->shinfo.va;
+	ret = s && test_bit(port, (unsigned long *)s->evtchn_pending);
+	raw_spin_unlock_irqrestore(&x->lock, flags);
+	return ret;
 }
 
 /* A vCPU polling @port (or any port) is woken. Under x->lock. */

@@ -676,6 +676,11 @@ void xen_vcpu_teardown(struct xen_vcpu *xv)
  */
 static void kvm_timer_start(struct xen_vcpu *xv, u64 now, u64 expires)
 {
+	/*
+	 * The old expiry, if it is running, must not clear the new deadline:
+	 * stop it (waiting for its callback) before recording that.
+	 */
+	xenhv_timer_stop(&xv->timer);
 	WRITE_ONCE(xv->timer_expires, expires);
 	xenhv_timer_start(&xv->timer, xenhv_clock_guest_deadline(now, expires), 0);
 }
@@ -772,8 +777,7 @@ int xen_kvm_set_timer(struct xen_vm *x, struct kvm_vcpu *vcpu, u32 port, u64 exp
 {
 	struct xen_vcpu *xv;
 
-	if (port >= xen_kvm_max_port(x))
-		return -EINVAL;
+	/* Any port, as KVM takes it; delivery ignores one out of range. */
 	mutex_lock(&x->ops_lock);
 	xv = xen_vcpu_get(x, vcpu);
 	mutex_unlock(&x->ops_lock);

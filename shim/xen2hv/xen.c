@@ -239,6 +239,9 @@ static int xen_set_msr(struct kvm_vcpu *vcpu, struct xenhv_vm *vm, struct msr_da
 		goto fault;
 	if (!msr->host_initiated && xen_write_hypercall_page(vcpu, msr->data & PAGE_MASK))
 		goto fault;
+	/* KVM's uapi latches the guest's mode here, as KVM's own Xen does. */
+	if (!msr->host_initiated && vm->xen.x->kvm_uapi)
+		WRITE_ONCE(vm->xen.x->long_mode, xenhv_guest_64bit(vcpu));
 	WRITE_ONCE(vm->xen.hypercall_msr_value, msr->data);
 	xenhv_count(vm, XENHV_OP_MSR_WRITE, XENHV_STAT_KERNEL);
 	return 0;
