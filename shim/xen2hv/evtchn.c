@@ -315,28 +315,34 @@ static long op_bind_ipi(struct kvm_vcpu *vcpu, struct xen_vm *x, u64 arg)
 	return 0;
 }
 
+/* The vCPU index of KVM vCPU id @vcpu_id, or U32_MAX. Any context. */
+static u32 kvm_id_to_idx(struct xen_vm *x, u32 vcpu_id)
+{
+	struct kvm_vcpu *vcpu = kvm_get_vcpu_by_id(x->vm->kvm, vcpu_id);
+
+	return vcpu ? vcpu->vcpu_idx : U32_MAX;
+}
+
 /*
- * Returns 0, a -XEN_E* error, or 1 when the VMM must see the send (an
- * unbound port with a remote domain and no eventfd bound).
+ * A send on valid @port. Returns 0, a -XEN_E* error, or 1 when the VMM
+ * must see the send: an unbound port with a remote domain and no eventfd
+ * bound, and under KVM's uapi every port the VMM did not assign to the
+ * kernel or whose event has nowhere to go yet, as KVM has it.
  */
-static long op_send(struct kvm_vcpu *vcpu, struct xen_vm *x, u64 arg)
+static long send_port(struct xen_vm *x, u32 port)
 {
 	struct xen_send *send = NULL;
-	struct evtchn_send s;
 	struct xen_port *p;
 	unsigned long flags;
 	long ret = 0;
+	u32 idx;
 
-	if (xenhv_gva_read(vcpu, arg, &s, sizeof(s)))
-		return -XEN_EFAULT;
-	if (!port_valid(s.port))
-		return -XEN_EINVAL;
 	rcu_read_lock();
 	raw_spin_lock_irqsave(&x->lock, flags);
-	p = &x->ports[s.port];
+	p = &x->ports[port];
 	switch (p->type) {
 	case XEN_PORT_IPI:
-		set_pending_locked(x, s.port);
+		set_pending_locked(x, port);
 		break;
 	case XEN_PORT_LOOPBACK:
 		set_pending_locked(x, p->remote);
@@ -347,9 +353,19 @@ static long op_send(struct kvm_vcpu *vcpu, struct xen_vm *x, u64 arg)
 			ret = 1;
 		/* Xen drops sends on a port nobody has bound yet. */
 		break;
+	case XEN_PORT_KVM_EVENTFD:
+		send = p->send;
+		break;
+	case XEN_PORT_KVM_DELIVER:
+		idx = kvm_id_to_idx(x, p->vcpu);
+		if (idx != U32_MAX && x->shinfo.va && xen_vcpu_info(x, idx))
+			deliver_locked(x, p->remote, idx);
+		else
+			ret = 1;
+		break;
 	case XEN_PORT_VIRQ:
 	default:
-		ret = -XEN_EINVAL;
+		ret = x->kvm_uapi ? 1 : -XEN_EINVAL;
 	}
 	raw_spin_unlock_irqrestore(&x->lock, flags);
 	/* Outside the port lock: the eventfd's wakeups may raise a port. */
@@ -357,6 +373,17 @@ static long op_send(struct kvm_vcpu *vcpu, struct xen_vm *x, u64 arg)
 		xenhv_eventfd_signal(send->efd);
 	rcu_read_unlock();
 	return ret;
+}
+
+static long op_send(struct kvm_vcpu *vcpu, struct xen_vm *x, u64 arg)
+{
+	struct evtchn_send s;
+
+	if (xenhv_gva_read(vcpu, arg, &s, sizeof(s)))
+		return -XEN_EFAULT;
+	if (!port_valid(s.port))
+		return -XEN_EINVAL;
+	return send_port(x, s.port);
 }
 
 static long op_close(struct kvm_vcpu *vcpu, struct xen_vm *x, u64 arg)
@@ -684,14 +711,6 @@ u32 xen_kvm_max_port(struct xen_vm *x)
 	return READ_ONCE(x->long_mode) ? XEN_NR_PORTS : XEN_NR_PORTS / 4;
 }
 
-/* The vCPU index of KVM vCPU id @vcpu_id, or U32_MAX. Any context. */
-static u32 kvm_id_to_idx(struct xen_vm *x, u32 vcpu_id)
-{
-	struct kvm_vcpu *vcpu = kvm_get_vcpu_by_id(x->vm->kvm, vcpu_id);
-
-	return vcpu ? vcpu->vcpu_idx : U32_MAX;
-}
-
 /*
  * KVM_XEN_HVM_EVTCHN_SEND: raise @port on the vCPU whose KVM id is
  * @vcpu_id. As KVM: that vCPU needs a vcpu_info and the VM shared_info;
@@ -829,36 +848,17 @@ int xen_evtchn_kvm_assign(struct xen_vm *x, const struct kvm_xen_hvm_attr *a)
 long xen_evtchn_kvm_guest_send(struct kvm_vcpu *vcpu, struct xen_vm *x, u64 arg,
 			       bool *handled)
 {
-	struct xen_send *send = NULL;
 	struct evtchn_send s;
-	struct xen_port *p;
-	unsigned long flags;
-	u32 idx;
+	long ret;
 
 	if (xenhv_gva_read(vcpu, arg, &s, sizeof(s)))
 		return -XEN_EFAULT;
-	*handled = false;
-	if (!port_valid(s.port))
-		return 0;
-	rcu_read_lock();
-	raw_spin_lock_irqsave(&x->lock, flags);
-	p = &x->ports[s.port];
-	if (p->type == XEN_PORT_KVM_EVENTFD) {
-		send = p->send;
-		*handled = true;
-	} else if (p->type == XEN_PORT_KVM_DELIVER) {
-		idx = kvm_id_to_idx(x, p->vcpu);
-		if (idx != U32_MAX && x->shinfo.va && xen_vcpu_info(x, idx)) {
-			deliver_locked(x, p->remote, idx);
-			*handled = true;
-		}
+	ret = port_valid(s.port) ? send_port(x, s.port) : 1;
+	if (ret == 1) {
+		*handled = false;
+		ret = 0;
 	}
-	raw_spin_unlock_irqrestore(&x->lock, flags);
-	/* Outside the port lock: the eventfd's wakeups may raise a port. */
-	if (send)
-		xenhv_eventfd_signal(send->efd);
-	rcu_read_unlock();
-	return 0;
+	return ret;
 }
 
 /*

@@ -257,16 +257,6 @@ static long uapi_vm_attr(struct kvm *kvm, void __user *argp, bool set)
 	return ret;
 }
 
-static struct xen_vcpu *xen_vcpu_get_locked(struct xen_vm *x, struct kvm_vcpu *vcpu)
-{
-	struct xen_vcpu *xv;
-
-	mutex_lock(&x->ops_lock);
-	xv = xen_vcpu_get(x, vcpu);
-	mutex_unlock(&x->ops_lock);
-	return xv;
-}
-
 /* @gp: the page named, pinned by the caller; taken. */
 static int uapi_set_vcpu_attr(struct kvm_vcpu *vcpu, struct xen_vm *x,
 			      const struct kvm_xen_vcpu_attr *a, struct xenhv_gpage *gp)
@@ -288,7 +278,7 @@ static int uapi_set_vcpu_attr(struct kvm_vcpu *vcpu, struct xen_vm *x,
 	case KVM_XEN_VCPU_ATTR_TYPE_VCPU_ID:
 		if (a->u.vcpu_id >= KVM_MAX_VCPUS)
 			return -EINVAL;
-		xv = xen_vcpu_get_locked(x, vcpu);
+		xv = xen_vcpu_get(x, vcpu);
 		if (!xv)
 			return -ENOMEM;
 		WRITE_ONCE(xv->xen_id, a->u.vcpu_id);
@@ -302,7 +292,7 @@ static int uapi_set_vcpu_attr(struct kvm_vcpu *vcpu, struct xen_vm *x,
 		/* A LAPIC vector, as HVMOP_set_evtchn_upcall_vector sets it. */
 		if (a->u.vector && a->u.vector < 0x10)
 			return -EINVAL;
-		xv = xen_vcpu_get_locked(x, vcpu);
+		xv = xen_vcpu_get(x, vcpu);
 		if (!xv)
 			return -ENOMEM;
 		WRITE_ONCE(xv->upcall_vector, a->u.vector);

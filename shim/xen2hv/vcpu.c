@@ -13,7 +13,10 @@ static void timer_expired(struct xenhv_timer *t);
 static void periodic_expired(struct xenhv_timer *t);
 static void poll_expired(struct xenhv_timer *t);
 
-/* From @vcpu's own thread, or with x->ops_lock held for another vCPU. */
+/*
+ * From @vcpu's own thread or ioctl (its mutex held), or with x->ops_lock
+ * held for another vCPU.
+ */
 struct xen_vcpu *xen_vcpu_get(struct xen_vm *x, struct kvm_vcpu *vcpu)
 {
 	struct xen_vcpu *xv;
@@ -757,9 +760,7 @@ long xen_kvm_sched_op(struct kvm_vcpu *vcpu, struct xen_vm *x, bool longmode, u6
 		xenhv_core_yield(vcpu);
 		return 0;
 	case SCHEDOP_poll:
-		mutex_lock(&x->ops_lock);
 		xv = xen_vcpu_get(x, vcpu);
-		mutex_unlock(&x->ops_lock);
 		if (!xv)
 			return -XEN_ENOENT;
 		return sched_poll(vcpu, x, xv, longmode, arg);
@@ -778,9 +779,7 @@ int xen_kvm_set_timer(struct xen_vm *x, struct kvm_vcpu *vcpu, u32 port, u64 exp
 	struct xen_vcpu *xv;
 
 	/* Any port, as KVM takes it; delivery ignores one out of range. */
-	mutex_lock(&x->ops_lock);
 	xv = xen_vcpu_get(x, vcpu);
-	mutex_unlock(&x->ops_lock);
 	if (!xv)
 		return -ENOMEM;
 	kvm_timer_stop(xv);
