@@ -100,39 +100,62 @@ else
 fi
 
 echo "run: $series ($(cat "$kdir/stamp")), $runner, $accel, smp $smp, mem $mem: $*"
-set +e
-if [ "$runner" = vng ]; then
-	timeout -k 10 "$tmo" vng --run "$kdir/vmlinuz" --cpus "$smp" --memory "$mem" \
-		$([ "$accel" = kvm ] || echo --disable-kvm) --rwdir "$top" \
-		--append "$append panic_on_warn=1" \
-		--exec "sh $top/scripts/guest/vng-driver.sh" </dev/null 2>&1 | tee "$rdir/console.log"
-	qrc=${PIPESTATUS[0]}
-else
-	timeout -k 10 "$tmo" "${XENHV_QEMU:-qemu-system-x86_64}" "${acc[@]}" -smp "$smp" -m "$mem" \
-		-display none -no-reboot -nodefaults \
-		-serial "file:$rdir/console.log" -serial "file:$rdir/output.log" \
-		-kernel "$kdir/vmlinuz" -initrd "$kdir/initrd.gz" -append "$append" \
-		-fsdev local,id=root,path=/,security_model=none,readonly=on,multidevs=remap \
-		-device virtio-9p-pci,fsdev=root,mount_tag=hostroot \
-		-fsdev local,id=repo,path="$top",security_model=none \
-		-device virtio-9p-pci,fsdev=repo,mount_tag=repo </dev/null &
-	qpid=$!
-	tail -n +1 -F --pid=$qpid "$rdir/output.log" 2>/dev/null &
-	tpid=$!
-	wait $qpid
-	qrc=$?
-	wait $tpid 2>/dev/null
-fi
-set -e
+
+boot() {
+	if [ "$runner" = vng ]; then
+		timeout -k 10 "$tmo" vng --run "$kdir/vmlinuz" --cpus "$smp" --memory "$mem" \
+			$([ "$accel" = kvm ] || echo --disable-kvm) --rwdir "$top" \
+			--append "$append panic_on_warn=1" \
+			--exec "sh $top/scripts/guest/vng-driver.sh" </dev/null 2>&1 | tee "$rdir/console.log"
+		qrc=${PIPESTATUS[0]}
+	else
+		timeout -k 10 "$tmo" "${XENHV_QEMU:-qemu-system-x86_64}" "${acc[@]}" -smp "$smp" -m "$mem" \
+			-display none -no-reboot -nodefaults \
+			-serial "file:$rdir/console.log" -serial "file:$rdir/output.log" \
+			-kernel "$kdir/vmlinuz" -initrd "$kdir/initrd.gz" -append "$append" \
+			-fsdev local,id=root,path=/,security_model=none,readonly=on,multidevs=remap \
+			-device virtio-9p-pci,fsdev=root,mount_tag=hostroot \
+			-fsdev local,id=repo,path="$top",security_model=none \
+			-device virtio-9p-pci,fsdev=repo,mount_tag=repo </dev/null &
+		qpid=$!
+		tail -n +1 -F --pid=$qpid "$rdir/output.log" 2>/dev/null &
+		tpid=$!
+		wait $qpid
+		qrc=$?
+		wait $tpid 2>/dev/null
+	fi
+}
+
+problem='Kernel panic|BUG:|Oops|WARNING:|soft lockup|hard LOCKUP|Call Trace:'
+
+# A kernel that dies while it boots, before /init has run, has not run
+# anything of this project (the module is loaded much later, by the
+# driver). Such a boot is retried once, and the failed console is kept and
+# its report printed; a second failure fails the run as any other report.
+tries=${XENHV_BOOT_TRIES:-2}
+for try in $(seq 1 "$tries"); do
+	rm -f "$rdir/rc"
+	: > "$rdir/output.log"
+	set +e
+	boot
+	set -e
+	[ "$try" -lt "$tries" ] || break
+	grep -qE "$problem" "$rdir/console.log" || break
+	grep -q '^xenhv-init: started' "$rdir/console.log" && break
+	mv "$rdir/console.log" "$rdir/console.log.$try"
+	echo "run: the $series kernel failed while booting, before /init ran (console: $run/console.log.$try):"
+	grep -E -m 1 -B 2 -A 12 "$problem" "$rdir/console.log.$try" | sed 's/^/run:   /'
+	echo "run: booting again ($((try + 1)) of $tries)"
+done
 
 if [ "$qrc" = 124 ] || [ "$qrc" = 137 ]; then
 	echo "run: TIMEOUT after ${tmo}s; last console lines:"
 	tail -n 40 "$rdir/console.log"
 	exit 124
 fi
-if grep -qE 'Kernel panic|BUG:|Oops|WARNING:|soft lockup|hard LOCKUP|Call Trace:' "$rdir/console.log"; then
+if grep -qE "$problem" "$rdir/console.log"; then
 	echo "run: the guest kernel reported a problem:"
-	grep -E -A 30 'Kernel panic|BUG:|Oops|WARNING:|soft lockup|hard LOCKUP|Call Trace:' "$rdir/console.log" | head -n 80
+	grep -E -A 30 "$problem" "$rdir/console.log" | head -n 80
 	exit 125
 fi
 if [ ! -f "$rdir/rc" ]; then
