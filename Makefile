@@ -69,7 +69,7 @@ sparse:
 	@set -e; for k in $(KERNELS); do \
 		$(MAKE) -s module KVER=$$k C=2 CF="-D__CHECK_ENDIAN__" 2>&1 | \
 			tee build/sparse-$$k.log; \
-		if grep -E 'warning|error' build/sparse-$$k.log; then \
+		if grep -E 'warning|error|not available or not up to date' build/sparse-$$k.log; then \
 			echo "sparse: $$k not clean"; exit 1; fi; \
 	done
 

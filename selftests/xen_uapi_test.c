@@ -23,6 +23,9 @@
 #define XEN_MSR		0x40000000
 #define HCALL_GPA	(VM_SCRATCH_GPA + 0x30000)
 #define TIME_GPA	(VM_SCRATCH_GPA + 0x40000)
+#define RS_GPA		(VM_SCRATCH_GPA + 0x50040)
+#define RS_STRADDLE	(VM_SCRATCH_GPA + 0x51ff0)	/* 16 bytes, then the next page */
+#define OUTSIDE_GPA	(1ull << 40)			/* no memory there */
 #define NEEDED		(KVM_XEN_HVM_CONFIG_HYPERCALL_MSR | \
 			 KVM_XEN_HVM_CONFIG_INTERCEPT_HCALL | KVM_XEN_HVM_CONFIG_SHARED_INFO)
 #define PARAM		"/sys/module/" XENHV_MODNAME "/parameters/xen_uapi"
@@ -198,6 +201,169 @@ XTEST(vcpu_attributes)
 	vm_destroy(vm);
 }
 
+/* Whether KVM's own Xen serves the uapi here (the shim's door closed shows it). */
+static int kvm_serves_xen(void)
+{
+	int own;
+
+	param_write('0');
+	own = kvm_check_cap(KVM_CAP_XEN_HVM) != 0;
+	uapi_open();
+	return own;
+}
+
+static int rs_data(struct vcpu *vcpu, uint16_t type, uint64_t state, uint64_t run,
+		   uint64_t runnable, uint64_t blocked, uint64_t offline, uint64_t entry)
+{
+	struct kvm_xen_vcpu_attr a = { .type = type };
+
+	a.u.runstate.state = state;
+	a.u.runstate.time_running = run;
+	a.u.runstate.time_runnable = runnable;
+	a.u.runstate.time_blocked = blocked;
+	a.u.runstate.time_offline = offline;
+	a.u.runstate.state_entry_time = entry;
+	return vcpu_attr(vcpu, KVM_XEN_VCPU_SET_ATTR, &a);
+}
+
+static void rs_get(struct vcpu *vcpu, struct kvm_xen_vcpu_attr *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->type = KVM_XEN_VCPU_ATTR_TYPE_RUNSTATE_DATA;
+	TEST_ASSERT_EQ(vcpu_attr(vcpu, KVM_XEN_VCPU_GET_ATTR, a), 0);
+	TEST_ASSERT_EQ(a->u.runstate.state_entry_time,
+		       a->u.runstate.time_running + a->u.runstate.time_runnable +
+		       a->u.runstate.time_blocked + a->u.runstate.time_offline);
+}
+
+/*
+ * Runstate areas (KVM_XEN_HVM_CONFIG_RUNSTATE): the address, in one page
+ * or across two; the current state and the times set, read back, adjusted
+ * and written into the guest's area, with KVM's checks (the times add up
+ * to the entry time, which is not ahead of kvmclock).
+ */
+XTEST(runstate_attributes)
+{
+	struct kvm_xen_hvm_attr lm = { .type = KVM_XEN_ATTR_TYPE_LONG_MODE, .u.long_mode = 1 };
+	struct kvm_xen_vcpu_attr a = { .type = KVM_XEN_VCPU_ATTR_TYPE_RUNSTATE_ADDR };
+	const uint16_t DATA = KVM_XEN_VCPU_ATTR_TYPE_RUNSTATE_DATA;
+	const uint16_t ADJ = KVM_XEN_VCPU_ATTR_TYPE_RUNSTATE_ADJUST;
+	struct vcpu_runstate_info *rs;
+	struct kvm_clock_data clk;
+	struct vcpu *vcpu;
+	struct vm *vm;
+	int own;
+
+	require_uapi();
+	if (!(kvm_check_cap(KVM_CAP_XEN_HVM) & KVM_XEN_HVM_CONFIG_RUNSTATE))
+		SKIP("KVM_XEN_HVM_CONFIG_RUNSTATE not offered");
+	own = kvm_serves_xen();
+	vm = uapi_vm(NULL, &vcpu);
+	/* The 64-bit layout, which the shim keeps and KVM uses in long mode. */
+	TEST_ASSERT_EQ(vm_attr(vm, KVM_XEN_HVM_SET_ATTR, &lm), 0);
+
+	/* No area reads as ENOENT (KVM's answer, unlike the other areas'). */
+	TEST_ASSERT_EQ(vcpu_attr(vcpu, KVM_XEN_VCPU_GET_ATTR, &a), -ENOENT);
+	a.u.gpa = RS_GPA;
+	TEST_ASSERT_EQ(vcpu_attr(vcpu, KVM_XEN_VCPU_SET_ATTR, &a), 0);
+	a.u.gpa = 0;
+	TEST_ASSERT_EQ(vcpu_attr(vcpu, KVM_XEN_VCPU_GET_ATTR, &a), 0);
+	TEST_ASSERT_EQ(a.u.gpa, RS_GPA);
+	/* Refused, which drops the area set before. */
+	a.u.gpa = OUTSIDE_GPA;
+	TEST_ASSERT_EQ(vcpu_attr(vcpu, KVM_XEN_VCPU_SET_ATTR, &a), -EFAULT);
+	TEST_ASSERT_EQ(vcpu_attr(vcpu, KVM_XEN_VCPU_GET_ATTR, &a), -ENOENT);
+	a.u.gpa = VM_DEFAULT_MEM - 0x10;	/* its second page past the VM's memory */
+	TEST_ASSERT_EQ(vcpu_attr(vcpu, KVM_XEN_VCPU_SET_ATTR, &a), -EFAULT);
+	/* Across a page boundary, as Linux's per-CPU area may lie. */
+	a.u.gpa = RS_STRADDLE;
+	TEST_ASSERT_EQ(vcpu_attr(vcpu, KVM_XEN_VCPU_SET_ATTR, &a), 0);
+	TEST_ASSERT_EQ(vcpu_attr(vcpu, KVM_XEN_VCPU_GET_ATTR, &a), 0);
+	TEST_ASSERT_EQ(a.u.gpa, RS_STRADDLE);
+
+	/* Times that do not add up, a state past offline, an entry ahead of kvmclock. */
+	TEST_ASSERT_EQ(rs_data(vcpu, DATA, RUNSTATE_running, 100, 200, 300, 400, 999), -EINVAL);
+	TEST_ASSERT_EQ(rs_data(vcpu, DATA, RUNSTATE_offline + 1, 100, 200, 300, 400, 1000),
+		       -EINVAL);
+	TEST_ASSERT(!ioctl(vm->fd, KVM_GET_CLOCK, &clk), "KVM_GET_CLOCK");
+	TEST_ASSERT_EQ(rs_data(vcpu, DATA, RUNSTATE_running, clk.clock + 3600000000000ull, 0, 0,
+			       0, clk.clock + 3600000000000ull), -EINVAL);
+	if (!own)	/* KVM adds the times modulo 2^64; the shim refuses the wrap */
+		TEST_ASSERT_EQ(rs_data(vcpu, DATA, RUNSTATE_running, ~0ull, 2, 0, 0, 1), -EINVAL);
+
+	/* Set and read back unchanged. */
+	TEST_ASSERT_EQ(rs_data(vcpu, DATA, RUNSTATE_runnable, 100, 200, 300, 400, 1000), 0);
+	rs_get(vcpu, &a);
+	TEST_ASSERT_EQ(a.u.runstate.state, RUNSTATE_runnable);
+	TEST_ASSERT_EQ(a.u.runstate.time_running, 100);
+	TEST_ASSERT_EQ(a.u.runstate.time_runnable, 200);
+	TEST_ASSERT_EQ(a.u.runstate.time_blocked, 300);
+	TEST_ASSERT_EQ(a.u.runstate.time_offline, 400);
+	TEST_ASSERT_EQ(a.u.runstate.state_entry_time, 1000);
+	rs = vm_gpa_to_hva(vm, RS_STRADDLE, sizeof(*rs));
+
+	/*
+	 * The current state: the time since the entry goes to the old state,
+	 * and the guest's area (across the two pages) shows it all.
+	 */
+	a.type = KVM_XEN_VCPU_ATTR_TYPE_RUNSTATE_CURRENT;
+	a.u.runstate.state = RUNSTATE_offline + 1;
+	TEST_ASSERT_EQ(vcpu_attr(vcpu, KVM_XEN_VCPU_SET_ATTR, &a), -EINVAL);
+	a.u.runstate.state = RUNSTATE_blocked;
+	TEST_ASSERT_EQ(vcpu_attr(vcpu, KVM_XEN_VCPU_SET_ATTR, &a), 0);
+	a.u.runstate.state = 0;
+	TEST_ASSERT_EQ(vcpu_attr(vcpu, KVM_XEN_VCPU_GET_ATTR, &a), 0);
+	TEST_ASSERT_EQ(a.u.runstate.state, RUNSTATE_blocked);
+	rs_get(vcpu, &a);
+	TEST_ASSERT_EQ(a.u.runstate.state, RUNSTATE_blocked);
+	TEST_ASSERT(a.u.runstate.state_entry_time >= CLOCK_AT &&
+		    a.u.runstate.time_runnable >= CLOCK_AT - 1000,
+		    "entry %llu, runnable %llu: the time in kvmclock (from %llu) not accounted",
+		    a.u.runstate.state_entry_time, a.u.runstate.time_runnable, CLOCK_AT);
+	TEST_ASSERT_EQ(a.u.runstate.time_running, 100);
+	TEST_ASSERT_EQ(rs->state, RUNSTATE_blocked);
+	TEST_ASSERT_EQ(rs->state_entry_time, a.u.runstate.state_entry_time);
+	TEST_ASSERT_EQ(rs->time[RUNSTATE_running], 100);
+	TEST_ASSERT_EQ(rs->time[RUNSTATE_runnable], a.u.runstate.time_runnable);
+	TEST_ASSERT_EQ(rs->time[RUNSTATE_offline], 400);
+
+	/* Adjustments: write-only; they add up; time moves between states. */
+	a.type = ADJ;
+	TEST_ASSERT_EQ(vcpu_attr(vcpu, KVM_XEN_VCPU_GET_ATTR, &a), -EINVAL);
+	TEST_ASSERT_EQ(rs_data(vcpu, ADJ, (uint64_t)-1, -50ull, 0, 0, 50, 1), -EINVAL);
+	TEST_ASSERT_EQ(rs_data(vcpu, ADJ, RUNSTATE_offline + 1, 0, 0, 0, 0, 0), -EINVAL);
+	TEST_ASSERT_EQ(rs_data(vcpu, ADJ, (uint64_t)-1, 3600000000000ull, 0, 0, 0,
+			       3600000000000ull), -EINVAL);	/* entry ahead of kvmclock */
+	if (!own)	/* running below zero: KVM wraps it, the shim refuses */
+		TEST_ASSERT_EQ(rs_data(vcpu, ADJ, (uint64_t)-1, -200ull, 0, 0, 0, -200ull),
+			       -EINVAL);
+	TEST_ASSERT_EQ(rs_data(vcpu, ADJ, (uint64_t)-1, -50ull, 0, 0, 50, 0), 0);
+	rs_get(vcpu, &a);
+	TEST_ASSERT_EQ(a.u.runstate.state, RUNSTATE_blocked);
+	TEST_ASSERT_EQ(a.u.runstate.time_running, 50);
+	TEST_ASSERT_EQ(a.u.runstate.time_offline, 450);
+	TEST_ASSERT_EQ(rs->time[RUNSTATE_offline], 450);
+	TEST_ASSERT_EQ(rs_data(vcpu, ADJ, RUNSTATE_running, 0, 0, 0, 0, 0), 0);
+	rs_get(vcpu, &a);
+	TEST_ASSERT_EQ(a.u.runstate.state, RUNSTATE_running);
+
+	/* Dropped: read back as none, and the guest's page is left alone. */
+	a.type = KVM_XEN_VCPU_ATTR_TYPE_RUNSTATE_ADDR;
+	a.u.gpa = NO_GPA;
+	TEST_ASSERT_EQ(vcpu_attr(vcpu, KVM_XEN_VCPU_SET_ATTR, &a), 0);
+	TEST_ASSERT_EQ(vcpu_attr(vcpu, KVM_XEN_VCPU_GET_ATTR, &a), -ENOENT);
+	memset(rs, 0x5a, sizeof(*rs));
+	a.type = KVM_XEN_VCPU_ATTR_TYPE_RUNSTATE_CURRENT;
+	a.u.runstate.state = RUNSTATE_blocked;
+	TEST_ASSERT_EQ(vcpu_attr(vcpu, KVM_XEN_VCPU_SET_ATTR, &a), 0);
+	TEST_ASSERT_EQ(rs->state, 0x5a5a5a5a);
+	a.type = KVM_XEN_VCPU_ATTR_TYPE_RUNSTATE_ADDR;
+	/* Set again for teardown. */
+	a.u.gpa = RS_GPA;
+	TEST_ASSERT_EQ(vcpu_attr(vcpu, KVM_XEN_VCPU_SET_ATTR, &a), 0);
+	vm_destroy(vm);
+}
+
 /* The guest's view: the hypercall page, a call to the VMM, its pvclock. */
 static void guest_uapi(void)
 {
@@ -314,7 +480,8 @@ XTEST(state_moves_to_a_fresh_vm)
 	static const uint16_t vcpu_types[] = {
 		KVM_XEN_VCPU_ATTR_TYPE_VCPU_INFO, KVM_XEN_VCPU_ATTR_TYPE_VCPU_TIME_INFO,
 		KVM_XEN_VCPU_ATTR_TYPE_VCPU_ID, KVM_XEN_VCPU_ATTR_TYPE_UPCALL_VECTOR,
-		KVM_XEN_VCPU_ATTR_TYPE_TIMER,
+		KVM_XEN_VCPU_ATTR_TYPE_TIMER, KVM_XEN_VCPU_ATTR_TYPE_RUNSTATE_ADDR,
+		KVM_XEN_VCPU_ATTR_TYPE_RUNSTATE_DATA,
 	};
 	struct kvm_xen_vcpu_attr back;
 	struct kvm_xen_hvm_attr va[ARRAY_SIZE(vm_types)];
@@ -345,6 +512,13 @@ XTEST(state_moves_to_a_fresh_vm)
 	ca[4].u.timer.port = 13;
 	ca[4].u.timer.priority = KVM_IRQ_ROUTING_XEN_EVTCHN_PRIO_2LEVEL;
 	ca[4].u.timer.expires_ns = clk.clock + 3600ull * 1000000000ull;
+	ca[5] = (struct kvm_xen_vcpu_attr){ .type = vcpu_types[5], .u.gpa = RS_STRADDLE };
+	/* Times of a guest that was offline for a while. */
+	ca[6] = (struct kvm_xen_vcpu_attr){ .type = vcpu_types[6] };
+	ca[6].u.runstate.state = RUNSTATE_running;
+	ca[6].u.runstate.time_running = 5000;
+	ca[6].u.runstate.time_offline = 7000;
+	ca[6].u.runstate.state_entry_time = 12000;
 	for (i = 0; i < ARRAY_SIZE(ca); i++)
 		TEST_ASSERT_EQ(vcpu_attr(a_vcpu, KVM_XEN_VCPU_SET_ATTR, &ca[i]), 0);
 	run_with_vmm(a_vcpu, &uc, 0x42);
@@ -380,6 +554,11 @@ XTEST(state_moves_to_a_fresh_vm)
 	TEST_ASSERT_EQ(va[1].u.shared_info.gfn, XG_SHINFO_GPA >> 12);
 	TEST_ASSERT_EQ(ca[0].u.gpa, XG_VINFO_GPA + 0x40);
 	TEST_ASSERT_EQ(ca[4].u.timer.port, 13);
+	TEST_ASSERT_EQ(ca[5].u.gpa, RS_STRADDLE);
+	TEST_ASSERT(ca[6].u.runstate.time_offline == 7000 &&
+		    ca[6].u.runstate.state_entry_time >= 12000,
+		    "runstate offline %llu, entry %llu", ca[6].u.runstate.time_offline,
+		    ca[6].u.runstate.state_entry_time);
 	TEST_ASSERT(ca[4].u.timer.expires_ns > clk.clock, "timer deadline %llu, clock %llu",
 		    ca[4].u.timer.expires_ns, clk.clock);
 	/* What the fresh VM's vCPU reads back is what was saved. */

@@ -99,6 +99,32 @@ void xenhv_kvmclock_scale(struct kvm_vcpu *vcpu, struct xenhv_tsc_scale *s)
 }
 
 /*
+ * KVM's kvmclock of @kvm now, as KVM_GET_CLOCK reads it: with the master
+ * clock, its reference plus the host TSC since, at the host's TSC rate;
+ * without it, the host's raw boot-time clock plus the VM's offset, as
+ * xenhv_kvmclock_scale() has it. Any context.
+ */
+u64 xenhv_kvmclock_ns(struct kvm *kvm)
+{
+	struct kvm_arch *ka = &kvm->arch;
+	u64 host_tsc, ns;
+	unsigned int seq;
+	bool master;
+
+	do {
+		seq = read_seqcount_begin(&ka->pvclock_sc);
+		master = ka->use_master_clock;
+		host_tsc = ka->master_cycle_now;
+		ns = ka->master_kernel_ns + ka->kvmclock_offset;
+	} while (read_seqcount_retry(&ka->pvclock_sc, seq));
+	if (!master || !tsc_khz)
+		return ktime_get_raw_ns() + (ktime_get_boottime_ns() - ktime_get_ns()) +
+		       READ_ONCE(ka->kvmclock_offset);
+	return ns + mul_u64_u32_div(max_t(s64, rdtsc_ordered() - host_tsc, 0), NSEC_PER_MSEC,
+				    tsc_khz);
+}
+
+/*
  * Guest time now, as the guest computes it from its TSC with the published
  * scale (pvclock_scale_delta()).
  */

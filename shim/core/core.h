@@ -46,6 +46,7 @@ void xenhv_clock_scale(const struct xenhv_clock *c, struct kvm_vcpu *vcpu,
 		       struct xenhv_tsc_scale *s);
 /* KVM's kvmclock (KVM_GET_CLOCK's time) as a scale of @vcpu's TSC. */
 void xenhv_kvmclock_scale(struct kvm_vcpu *vcpu, struct xenhv_tsc_scale *s);
+u64 xenhv_kvmclock_ns(struct kvm *kvm);
 u64 xenhv_scale_now(struct kvm_vcpu *vcpu, const struct xenhv_tsc_scale *s);
 /* Guest time from the vCPU's TSC, and guest-time deadlines relative to it. */
 u64 xenhv_clock_guest_now(const struct xenhv_clock *c, struct kvm_vcpu *vcpu);

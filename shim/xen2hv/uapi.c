@@ -16,8 +16,9 @@
  * KVM_XEN_HVM_CONFIG_EVTCHN_SEND the kernel also delivers the VMM's events
  * (KVM_XEN_HVM_EVTCHN_SEND), serves guest sends on the ports the VMM
  * assigns it, XENVER_version, SCHEDOP_poll and yield and, once the VMM
- * named a vCPU's timer port, its singleshot timer, as KVM does; runstate
- * areas and KVM_IRQ_ROUTING_XEN_EVTCHN are not offered.
+ * named a vCPU's timer port, its singleshot timer, as KVM does. Runstate
+ * areas are kept in kvmclock time (KVM_XEN_HVM_CONFIG_RUNSTATE);
+ * KVM_IRQ_ROUTING_XEN_EVTCHN is not offered.
  *
  * The door is open by default; the module parameter xen_uapi=0 closes it,
  * and KVM then answers as it does without CONFIG_KVM_XEN.
@@ -34,6 +35,7 @@ MODULE_PARM_DESC(xen_uapi, "Serve KVM's Xen uapi on kernels without CONFIG_KVM_X
 #define XEN_UAPI_CAPS	(KVM_XEN_HVM_CONFIG_HYPERCALL_MSR |	\
 			 KVM_XEN_HVM_CONFIG_INTERCEPT_HCALL |	\
 			 KVM_XEN_HVM_CONFIG_SHARED_INFO |	\
+			 KVM_XEN_HVM_CONFIG_RUNSTATE |		\
 			 KVM_XEN_HVM_CONFIG_EVTCHN_SEND)
 #define XEN_UAPI_FLAGS	(KVM_XEN_HVM_CONFIG_INTERCEPT_HCALL |	\
 			 KVM_XEN_HVM_CONFIG_EVTCHN_SEND)
@@ -132,16 +134,10 @@ static int uapi_vm_attr_unserved(u16 type)
 
 static int uapi_vcpu_attr_unserved(u16 type)
 {
-	switch (type) {
-	case KVM_XEN_VCPU_ATTR_TYPE_RUNSTATE_ADDR:
-	case KVM_XEN_VCPU_ATTR_TYPE_RUNSTATE_CURRENT:
-	case KVM_XEN_VCPU_ATTR_TYPE_RUNSTATE_DATA:
-	case KVM_XEN_VCPU_ATTR_TYPE_RUNSTATE_ADJUST:
 #ifdef KVM_XEN_VCPU_ATTR_TYPE_VCPU_INFO_HVA
-	case KVM_XEN_VCPU_ATTR_TYPE_VCPU_INFO_HVA:
-#endif
+	if (type == KVM_XEN_VCPU_ATTR_TYPE_VCPU_INFO_HVA)
 		return -EOPNOTSUPP;
-	}
+#endif
 	return -ENOENT;
 }
 
@@ -207,7 +203,8 @@ static int uapi_get_vm_attr(struct xen_vm *x, struct kvm_xen_hvm_attr *a)
  * entered: pinning may wait on the VMM's own memory (a FUSE file, a
  * userfaultfd), and nothing may hold up other VMs' detach, which waits for
  * that section. KVM's memslots are read under kvm->srcu, as KVM's own
- * ioctls do. 0, or -EINVAL for an address outside the VM's memory.
+ * ioctls do. 0, or -EFAULT for an address outside the VM's memory, as
+ * KVM's gfn caches answer.
  */
 static int uapi_pin(struct kvm_vcpu *vcpu, u64 gpa, struct xenhv_gpage *gp)
 {
@@ -220,7 +217,7 @@ static int uapi_pin(struct kvm_vcpu *vcpu, u64 gpa, struct xenhv_gpage *gp)
 	idx = srcu_read_lock(&vcpu->kvm->srcu);
 	ret = xenhv_gpage_pin(vcpu, gpa, gp);
 	srcu_read_unlock(&vcpu->kvm->srcu, idx);
-	return ret ? -EINVAL : 0;
+	return ret ? -EFAULT : 0;
 }
 
 static long uapi_vm_attr(struct kvm *kvm, void __user *argp, bool set)
@@ -257,9 +254,9 @@ static long uapi_vm_attr(struct kvm *kvm, void __user *argp, bool set)
 	return ret;
 }
 
-/* @gp: the page named, pinned by the caller; taken. */
+/* @gp: the page named (and the next where it straddles), pinned by the caller; taken. */
 static int uapi_set_vcpu_attr(struct kvm_vcpu *vcpu, struct xen_vm *x,
-			      const struct kvm_xen_vcpu_attr *a, struct xenhv_gpage *gp)
+			      const struct kvm_xen_vcpu_attr *a, struct xenhv_gpage gp[2])
 {
 	struct xen_vcpu *xv;
 	int ret;
@@ -298,8 +295,13 @@ static int uapi_set_vcpu_attr(struct kvm_vcpu *vcpu, struct xen_vm *x,
 		WRITE_ONCE(xv->upcall_vector, a->u.vector);
 		xen_evtchn_kick_upcall(x, vcpu->vcpu_idx);
 		return 0;
+	case KVM_XEN_VCPU_ATTR_TYPE_RUNSTATE_ADDR:
+		return xen_kvm_set_runstate_addr(x, vcpu, a->u.gpa, gp);
+	case KVM_XEN_VCPU_ATTR_TYPE_RUNSTATE_CURRENT:
+	case KVM_XEN_VCPU_ATTR_TYPE_RUNSTATE_DATA:
+	case KVM_XEN_VCPU_ATTR_TYPE_RUNSTATE_ADJUST:
+		return xen_kvm_set_runstate(x, vcpu, a);
 	}
-	/* Runstate areas need a capability not offered. */
 	return uapi_vcpu_attr_unserved(a->type);
 }
 
@@ -335,43 +337,70 @@ static int uapi_get_vcpu_attr(struct kvm_vcpu *vcpu, struct xen_vm *x,
 	case KVM_XEN_VCPU_ATTR_TYPE_UPCALL_VECTOR:
 		a->u.vector = xv ? READ_ONCE(xv->upcall_vector) : 0;
 		return 0;
+	case KVM_XEN_VCPU_ATTR_TYPE_RUNSTATE_ADDR:
+	case KVM_XEN_VCPU_ATTR_TYPE_RUNSTATE_CURRENT:
+	case KVM_XEN_VCPU_ATTR_TYPE_RUNSTATE_DATA:
+	case KVM_XEN_VCPU_ATTR_TYPE_RUNSTATE_ADJUST:
+		return xen_kvm_get_runstate(x, vcpu, a);
 	}
 	return uapi_vcpu_attr_unserved(a->type);
 }
 
 static long uapi_vcpu_attr(struct kvm_vcpu *vcpu, void __user *argp, bool set)
 {
-	struct xenhv_gpage gp = {};
+	struct xenhv_gpage gp[2] = {};
 	struct kvm_xen_vcpu_attr a;
+	bool straddle = false;
 	struct xen_vm *x;
 	size_t size = 0;
-	long ret;
+	long ret, refused = 0;
 	int idx;
 
 	if (copy_from_user(&a, argp, sizeof(a)))
 		return -EFAULT;
-	if (set && a.type == KVM_XEN_VCPU_ATTR_TYPE_VCPU_INFO)
+	if (set && a.type == KVM_XEN_VCPU_ATTR_TYPE_VCPU_INFO) {
 		size = sizeof(struct vcpu_info);
-	else if (set && a.type == KVM_XEN_VCPU_ATTR_TYPE_VCPU_TIME_INFO)
+	} else if (set && a.type == KVM_XEN_VCPU_ATTR_TYPE_VCPU_TIME_INFO) {
 		size = sizeof(struct pvclock_vcpu_time_info);
+	} else if (set && a.type == KVM_XEN_VCPU_ATTR_TYPE_RUNSTATE_ADDR) {
+		/* It may straddle two pages, as KVM allows: GPA-contiguous. */
+		size = sizeof(struct vcpu_runstate_info);
+		straddle = true;
+	}
 	if (size && a.u.gpa != KVM_XEN_INVALID_GPA) {
-		/* The structure stays in one page, as KVM requires. */
-		if (offset_in_page(a.u.gpa) + size > PAGE_SIZE)
-			return -EINVAL;
-		ret = uapi_pin(vcpu, a.u.gpa, &gp);
-		if (ret)
-			return ret;
+		/* Other structures stay in one page, as KVM requires. */
+		if (offset_in_page(a.u.gpa) + size > PAGE_SIZE) {
+			if (!straddle || a.u.gpa >> 52)
+				return -EINVAL;
+			ret = uapi_pin(vcpu, PAGE_ALIGN(a.u.gpa), &gp[1]);
+		} else {
+			ret = 0;
+		}
+		if (!ret)
+			ret = uapi_pin(vcpu, a.u.gpa, &gp[0]);
+		if (ret) {
+			xenhv_gpage_unpin(&gp[1]);
+			if (!straddle)
+				return ret;
+			/* A runstate area refused drops the old one, as in KVM. */
+			refused = ret;
+			a.u.gpa = KVM_XEN_INVALID_GPA;
+		}
 	}
 	idx = xenhv_calls_enter();
 	x = uapi_vm(vcpu->kvm);
 	if (!x)
 		ret = -EINVAL;
 	else if (set)
-		ret = uapi_set_vcpu_attr(vcpu, x, &a, &gp);
+		ret = uapi_set_vcpu_attr(vcpu, x, &a, gp);
 	else
 		ret = uapi_get_vcpu_attr(vcpu, x, &a);
 	xenhv_calls_exit(idx);
-	xenhv_gpage_unpin(&gp);		/* not taken: the VM is not ours */
+	/* Not taken: the VM is not ours, or the attribute failed. */
+	xenhv_gpage_unpin(&gp[0]);
+	xenhv_gpage_unpin(&gp[1]);
+	if (!ret)
+		ret = refused;
 	if (!ret && !set && copy_to_user(argp, &a, sizeof(a)))
 		ret = -EFAULT;
 	return ret;

@@ -219,14 +219,29 @@ static void write_runstate(struct xen_vcpu *xv)
 	rs_copy(xv, RS_FLAG_BYTE, b + RS_FLAG_BYTE, 1);
 }
 
-/* Account the time since the last change to the current state. Under rs_lock. */
+/*
+ * Runstate times count in the guest's system time: the shim's clock, or
+ * under KVM's uapi kvmclock, which the VMM's RUNSTATE_DATA is checked
+ * against, as KVM does.
+ */
+static u64 runstate_now(struct xen_vm *x)
+{
+	return x->kvm_uapi ? xenhv_kvmclock_ns(x->vm->kvm) : xenhv_clock_now(&x->clock);
+}
+
+/*
+ * Account the time since the last change to the current state. A clock
+ * behind the entry time (the VMM set kvmclock back) accounts nothing, so
+ * the times always add up to the entry time. Under rs_lock.
+ */
 static void runstate_set(struct xen_vm *x, struct xen_vcpu *xv, int state)
 {
-	u64 now = xenhv_clock_now(&x->clock);
+	u64 now = runstate_now(x), entry = xv->runstate.state_entry_time;
+	u64 delta = now > entry ? now - entry : 0;
 
-	xv->runstate.time[xv->runstate.state] += now - xv->runstate.state_entry_time;
+	xv->runstate.time[xv->runstate.state] += delta;
 	xv->runstate.state = state;
-	xv->runstate.state_entry_time = now;
+	xv->runstate.state_entry_time = entry + delta;
 }
 
 static void runstate_update(struct xen_vm *x, struct xen_vcpu *xv, int state)
@@ -257,11 +272,60 @@ void xen_vcpu_sched(struct xen_vm *x, struct kvm_vcpu *vcpu, bool in)
 		xen_write_vcpu_info_time(x, vcpu);
 	if (!xv || !READ_ONCE(xv->rs_on))
 		return;
+	if (x->kvm_uapi) {
+		/*
+		 * As KVM accounts it: an exit to the VMM is time the VMM
+		 * spends for the vCPU, still running, and the VMM's own
+		 * ioctls load the vCPU without running it; only a preemption
+		 * of a running vCPU (runnable, until it is back) is seen
+		 * here. Other states are the VMM's to set (RUNSTATE_CURRENT)
+		 * and the kernel's polls'. Only the vCPU's thread, which
+		 * holds its mutex, runs these and the VMM's ioctls.
+		 */
+		if (in && xv->rs_preempted) {
+			xv->rs_preempted = false;
+			runstate_update(x, xv, RUNSTATE_running);
+		} else if (!in && READ_ONCE(vcpu->preempted) &&
+			   READ_ONCE(xv->runstate.state) == RUNSTATE_running) {
+			xv->rs_preempted = true;
+			runstate_update(x, xv, RUNSTATE_runnable);
+		}
+		return;
+	}
 	if (in)
 		state = RUNSTATE_running;
 	else
 		state = READ_ONCE(vcpu->preempted) ? RUNSTATE_runnable : RUNSTATE_blocked;
 	runstate_update(x, xv, state);
+}
+
+/*
+ * Install @page (pinned, taken; none: no area) as @xv's runstate area,
+ * @len0 of its bytes in the first page from @va0, and write it. From a
+ * hypercall (@running) the calling vCPU's state is running from now on;
+ * from the VMM it stays. Under ops_lock.
+ */
+static void runstate_install(struct xen_vm *x, struct xen_vcpu *xv, struct xenhv_gpage page[2],
+			     u8 *va0, u32 len0, u64 gpa, bool running)
+{
+	struct xenhv_gpage old[2];
+	unsigned long flags;
+
+	raw_spin_lock_irqsave(&xv->rs_lock, flags);
+	memcpy(old, xv->rs_page, sizeof(old));
+	memcpy(xv->rs_page, page, sizeof(old));
+	memset(page, 0, sizeof(old));	/* taken: the caller must not unpin them */
+	xv->rs_va[0] = va0;
+	xv->rs_va[1] = xv->rs_page[1].va;
+	xv->rs_len0 = len0;
+	xv->rs_gpa = gpa;
+	WRITE_ONCE(xv->rs_on, !!va0);
+	runstate_set(x, xv, running ? RUNSTATE_running : xv->runstate.state);
+	write_runstate(xv);
+	raw_spin_unlock_irqrestore(&xv->rs_lock, flags);
+	/* No writer uses the old pages once the lock changed hands. */
+	xenhv_gpage_unpin(&old[0]);
+	xenhv_gpage_unpin(&old[1]);
 }
 
 /*
@@ -272,8 +336,7 @@ static long register_runstate(struct kvm_vcpu *vcpu, struct xen_vm *x, struct xe
 			      u64 gva)
 {
 	const u32 size = sizeof(struct vcpu_runstate_info);
-	struct xenhv_gpage page[2] = {}, old[2];
-	unsigned long flags;
+	struct xenhv_gpage page[2] = {};
 	u32 len0 = size;
 	gpa_t gpa[2];
 	int i;
@@ -289,20 +352,155 @@ static long register_runstate(struct kvm_vcpu *vcpu, struct xen_vm *x, struct xe
 			}
 		}
 	}
-	raw_spin_lock_irqsave(&xv->rs_lock, flags);
-	memcpy(old, xv->rs_page, sizeof(old));
-	memcpy(xv->rs_page, page, sizeof(page));
-	xv->rs_va[0] = page[0].va ? page[0].va + offset_in_page(gva) : NULL;
-	xv->rs_va[1] = page[1].va;
-	xv->rs_len0 = len0;
-	WRITE_ONCE(xv->rs_on, !!gva);
-	runstate_set(x, xv, RUNSTATE_running);
-	write_runstate(xv);
-	raw_spin_unlock_irqrestore(&xv->rs_lock, flags);
-	/* No writer uses the old pages once the lock changed hands. */
-	xenhv_gpage_unpin(&old[0]);
-	xenhv_gpage_unpin(&old[1]);
+	runstate_install(x, xv, page, page[0].va ? page[0].va + offset_in_page(gva) : NULL,
+			 len0, gva ? gpa[0] : KVM_XEN_INVALID_GPA, true);
 	return 0;
+}
+
+/*
+ * KVM's runstate attributes (uapi.c), with KVM's checks and errors. The
+ * VMM's times must add up to the entry time, which may not be ahead of
+ * kvmclock; everything is checked for overflow before it is used.
+ */
+
+/*
+ * RUNSTATE_ADDR: @page holds the area at @gpa (KVM_XEN_INVALID_GPA: none),
+ * the page after it too where it straddles, pinned by the caller; taken.
+ */
+int xen_kvm_set_runstate_addr(struct xen_vm *x, struct kvm_vcpu *vcpu, u64 gpa,
+			      struct xenhv_gpage page[2])
+{
+	const u32 size = sizeof(struct vcpu_runstate_info);
+	struct xen_vcpu *xv;
+
+	mutex_lock(&x->ops_lock);
+	xv = xen_vcpu_get(x, vcpu);
+	if (!xv) {
+		mutex_unlock(&x->ops_lock);
+		return -ENOMEM;
+	}
+	if (gpa == KVM_XEN_INVALID_GPA)
+		runstate_install(x, xv, page, NULL, size, gpa, false);
+	else
+		runstate_install(x, xv, page, page[0].va + offset_in_page(gpa),
+				 xen_area_first_len(gpa, size), gpa, false);
+	mutex_unlock(&x->ops_lock);
+	return 0;
+}
+
+static bool runstate_sum(const struct kvm_xen_vcpu_attr *a, u64 *sum)
+{
+	return !check_add_overflow(a->u.runstate.time_running, a->u.runstate.time_runnable, sum) &&
+	       !check_add_overflow(*sum, a->u.runstate.time_blocked, sum) &&
+	       !check_add_overflow(*sum, a->u.runstate.time_offline, sum);
+}
+
+/* RUNSTATE_CURRENT, _DATA, _ADJUST. */
+int xen_kvm_set_runstate(struct xen_vm *x, struct kvm_vcpu *vcpu, const struct kvm_xen_vcpu_attr *a)
+{
+	const u64 state = a->u.runstate.state;
+	struct vcpu_runstate_info rs;
+	unsigned long flags;
+	struct xen_vcpu *xv;
+	u64 sum, now;
+	int i, ret = 0;
+
+	if (state > RUNSTATE_offline &&
+	    !(a->type == KVM_XEN_VCPU_ATTR_TYPE_RUNSTATE_ADJUST && state == (u64)-1))
+		return -EINVAL;
+	mutex_lock(&x->ops_lock);
+	xv = xen_vcpu_get(x, vcpu);
+	mutex_unlock(&x->ops_lock);
+	if (!xv)
+		return -ENOMEM;
+	raw_spin_lock_irqsave(&xv->rs_lock, flags);
+	now = runstate_now(x);
+	rs = xv->runstate;
+	switch (a->type) {
+	case KVM_XEN_VCPU_ATTR_TYPE_RUNSTATE_CURRENT:
+		runstate_set(x, xv, state);
+		break;
+	case KVM_XEN_VCPU_ATTR_TYPE_RUNSTATE_DATA:
+		if (!runstate_sum(a, &sum) || sum != a->u.runstate.state_entry_time ||
+		    sum > now) {
+			ret = -EINVAL;
+			break;
+		}
+		xv->runstate.state = state;
+		xv->runstate.state_entry_time = sum;
+		xv->runstate.time[RUNSTATE_running] = a->u.runstate.time_running;
+		xv->runstate.time[RUNSTATE_runnable] = a->u.runstate.time_runnable;
+		xv->runstate.time[RUNSTATE_blocked] = a->u.runstate.time_blocked;
+		xv->runstate.time[RUNSTATE_offline] = a->u.runstate.time_offline;
+		break;
+	case KVM_XEN_VCPU_ATTR_TYPE_RUNSTATE_ADJUST:
+		/*
+		 * Deltas in two's complement (time moves between states), as
+		 * KVM takes them; they must add up, the entry time may not
+		 * pass kvmclock, and no time may go below zero.
+		 */
+		rs.state_entry_time += a->u.runstate.state_entry_time;
+		rs.time[RUNSTATE_running] += a->u.runstate.time_running;
+		rs.time[RUNSTATE_runnable] += a->u.runstate.time_runnable;
+		rs.time[RUNSTATE_blocked] += a->u.runstate.time_blocked;
+		rs.time[RUNSTATE_offline] += a->u.runstate.time_offline;
+		if (a->u.runstate.time_running + a->u.runstate.time_runnable +
+		    a->u.runstate.time_blocked + a->u.runstate.time_offline !=
+		    a->u.runstate.state_entry_time || rs.state_entry_time > now) {
+			ret = -EINVAL;
+			break;
+		}
+		for (i = 0; i < ARRAY_SIZE(rs.time); i++) {
+			if (rs.time[i] > rs.state_entry_time)
+				ret = -EINVAL;
+		}
+		if (ret)
+			break;
+		if (state <= RUNSTATE_offline)
+			rs.state = state;
+		xv->runstate = rs;
+		break;
+	default:
+		ret = -EINVAL;
+	}
+	if (!ret)
+		write_runstate(xv);
+	raw_spin_unlock_irqrestore(&xv->rs_lock, flags);
+	return ret;
+}
+
+int xen_kvm_get_runstate(struct xen_vm *x, struct kvm_vcpu *vcpu, struct kvm_xen_vcpu_attr *a)
+{
+	struct xen_vcpu *xv = xen_vcpu_find(x, vcpu->vcpu_idx);
+	struct vcpu_runstate_info rs = {};
+	unsigned long flags;
+	u64 gpa = KVM_XEN_INVALID_GPA;
+
+	if (xv) {
+		raw_spin_lock_irqsave(&xv->rs_lock, flags);
+		rs = xv->runstate;
+		if (xv->rs_on)
+			gpa = xv->rs_gpa;
+		raw_spin_unlock_irqrestore(&xv->rs_lock, flags);
+	}
+	switch (a->type) {
+	case KVM_XEN_VCPU_ATTR_TYPE_RUNSTATE_ADDR:
+		/* None is ENOENT here, unlike the other areas: KVM's answer. */
+		a->u.gpa = gpa;
+		return gpa == KVM_XEN_INVALID_GPA ? -ENOENT : 0;
+	case KVM_XEN_VCPU_ATTR_TYPE_RUNSTATE_CURRENT:
+		a->u.runstate.state = rs.state;
+		return 0;
+	case KVM_XEN_VCPU_ATTR_TYPE_RUNSTATE_DATA:
+		a->u.runstate.state = rs.state;
+		a->u.runstate.state_entry_time = rs.state_entry_time;
+		a->u.runstate.time_running = rs.time[RUNSTATE_running];
+		a->u.runstate.time_runnable = rs.time[RUNSTATE_runnable];
+		a->u.runstate.time_blocked = rs.time[RUNSTATE_blocked];
+		a->u.runstate.time_offline = rs.time[RUNSTATE_offline];
+		return 0;
+	}
+	return -EINVAL;		/* ADJUST is write-only, as KVM has it */
 }
 
 /*

@@ -94,6 +94,8 @@ struct xen_vcpu {
 	struct xenhv_gpage rs_page[2];
 	u8 *rs_va[2];
 	u32 rs_len0;
+	u64 rs_gpa;			/* its GPA, for the uapi's RUNSTATE_ADDR */
+	bool rs_preempted;		/* uapi: runnable since a preemption */
 	gpa_t time_gpa;			/* secondary vcpu_time_info, 0: none */
 	/* The KVM uapi's secondary time area: pinned, written with vcpu_info. */
 	struct xenhv_gpage time_page;
@@ -189,6 +191,11 @@ long xen_kvm_set_timer_op(struct kvm_vcpu *vcpu, struct xen_vm *x, u64 timeout,
 long xen_kvm_sched_op(struct kvm_vcpu *vcpu, struct xen_vm *x, bool longmode, u64 cmd,
 		      u64 arg, bool *handled);
 int xen_kvm_set_timer(struct xen_vm *x, struct kvm_vcpu *vcpu, u32 port, u64 expires);
+int xen_kvm_set_runstate_addr(struct xen_vm *x, struct kvm_vcpu *vcpu, u64 gpa,
+			      struct xenhv_gpage page[2]);
+int xen_kvm_set_runstate(struct xen_vm *x, struct kvm_vcpu *vcpu,
+			 const struct kvm_xen_vcpu_attr *a);
+int xen_kvm_get_runstate(struct xen_vm *x, struct kvm_vcpu *vcpu, struct kvm_xen_vcpu_attr *a);
 void xen_kvm_get_timer(struct xen_vm *x, struct kvm_vcpu *vcpu, u32 *port, u64 *expires);
 
 #endif
