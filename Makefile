@@ -69,7 +69,11 @@ sparse:
 	@set -e; for k in $(KERNELS); do \
 		$(MAKE) -s module KVER=$$k C=2 CF="-D__CHECK_ENDIAN__" 2>&1 | \
 			tee build/sparse-$$k.log; \
-		if grep -E 'warning|error|not available or not up to date' build/sparse-$$k.log; then \
+		if grep -q 'not available or not up to date' build/sparse-$$k.log; then \
+			scripts/kbuild.sh $$k sh -c 'command -v sparse; sparse --version; \
+				ls -l /dev/null' 2>&1 | sed "s/^/sparse: $$k: /"; \
+			echo "sparse: $$k: kbuild found no working sparse"; exit 1; fi; \
+		if grep -E 'warning|error' build/sparse-$$k.log; then \
 			echo "sparse: $$k not clean"; exit 1; fi; \
 	done
 

@@ -4,9 +4,9 @@
 # Run a kernel build command with the target kernel's own compiler: on the
 # host, or, when the series has a file "chroot" (scripts/deps.sh made it
 # because the host lacks that compiler), inside that Debian chroot. The
-# chroot sees the project and the cache at their own paths through bind
-# mounts in a private mount namespace, which end with the command; nothing
-# stays mounted.
+# chroot sees the project and the cache at their own paths, and the host's
+# /proc and /dev, through mounts in a private mount namespace, which end
+# with the command; nothing stays mounted.
 #
 # Usage: scripts/kbuild.sh SERIES COMMAND [ARG...]
 set -euo pipefail
@@ -36,6 +36,9 @@ exec unshare --mount --propagation private -- /bin/sh -c '
 		shift
 	done
 	mount -t proc proc "$root/proc"
+	# The host devices (/dev/null above all): a chroot made where
+	# debootstrap may not create device nodes has none of its own.
+	mount --bind /dev "$root/dev"
 	exec chroot "$root" /usr/bin/env -i PATH=/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root MAKEFLAGS="$MAKEFLAGS" \
 		/bin/sh -c "cd \"\$0\" && exec \"\$@\"" "$here" "$@"
 ' kbuild "$root" "$here" ${#dirs[@]} "${dirs[@]}" "$@"
