@@ -3,12 +3,14 @@
 #
 # The xenhv tool against a real, unmodified VMM: QEMU started paused (-S)
 # gets an ABI from outside, is listed, detached, re-attached, and its VM's
-# attachment ends with the process. Plus the tool's error messages.
+# attachment ends with the process; "xenhv run" starts QEMU itself, attaches
+# it, passes signals on and ends as QEMU ends. Plus the tool's error
+# messages and help.
 top=$(cd "$(dirname "$(readlink -f "$0")")/../.." && pwd)
 X=$top/tools/xenhv/xenhv
 n=0 fail=0
 echo "TAP version 13"
-echo "1..14"
+echo "1..25"
 
 check() {	# check NAME WANT-EXIT PATTERN CMD...
 	local name=$1 want=$2 pat=$3 out rc
@@ -26,7 +28,7 @@ check() {	# check NAME WANT-EXIT PATTERN CMD...
 }
 
 if [ ! -x "$X" ] || [ ! -e /dev/xenhv_shim ] || [ ! -w /dev/kvm ]; then
-	for i in $(seq 14); do echo "ok $i # SKIP needs tools/xenhv, the module and /dev/kvm"; done
+	for i in $(seq 25); do echo "ok $i # SKIP needs tools/xenhv, the module and /dev/kvm"; done
 	exit 4
 fi
 
@@ -61,4 +63,59 @@ check no_such_process 1 'no process 999999' "$X" attach --pid 999999 --abi xen
 check process_without_vm 1 "process $$ has no KVM VM" "$X" attach --pid $$ --abi xen
 check unprivileged_user 1 'permission denied' \
 	setpriv --reuid=65534 --regid=65534 --clear-groups "$X" version
+
+# QEMU's state, asked through a QMP socket.
+qmp_status() {
+	python3 -c 'import socket, sys, time
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.sendall(b"{\"execute\":\"qmp_capabilities\"}\n{\"execute\":\"query-status\"}\n")
+time.sleep(1)
+print(s.recv(65536).decode())' "$1"
+}
+
+# xenhv run. A QEMU whose own -S keeps it paused: attached, listed, and a
+# SIGTERM to xenhv reaches QEMU, which ends (status 0, as QEMU ends on a
+# signal), and so does xenhv, with its status.
+qemu=(qemu-system-x86_64 -accel kvm -cpu host -display none -nodefaults -m 64
+      -monitor none -serial none)
+out=$(mktemp)
+"$X" run --abi xen --cpuid -- "${qemu[@]}" -S </dev/null >"$out" 2>&1 &
+rpid=$!
+for i in $(seq 300); do
+	grep -q 'attached VM' "$out" && break
+	sleep 0.1
+done
+vpid=$(pgrep -P $rpid qemu-system)
+check run_attaches 0 "attached VM of process $vpid as xen" cat "$out"
+check run_lists_it 0 "^[0-9]+ +xen +$vpid +yes" "$X" status
+kill -TERM $rpid
+wait $rpid
+rc=$?
+check run_forwards_sigterm 0 "^0 gone$" sh -c "grep -q 'terminating on signal 15' '$out' &&
+	{ kill -0 $vpid 2>/dev/null && echo $rc running || echo $rc gone; }"
+# Resumed when the command line has no -S: QMP answers "running".
+"$X" run --abi hyperv --hv all -- "${qemu[@]}" -qmp unix:"$out.qmp",server=on,wait=off \
+	</dev/null >"$out" 2>&1 &
+rpid=$!
+for i in $(seq 300); do
+	grep -q 'attached VM' "$out" && [ -S "$out.qmp" ] && break
+	sleep 0.1
+done
+check run_resumes 0 '"running": true' qmp_status "$out.qmp"
+kill -INT $rpid
+wait $rpid
+rc=$?
+check run_forwards_sigint 0 "^0$" sh -c "grep -q 'terminating on signal 2' '$out' && echo $rc"
+check run_vm_gone 0 'no VM attached' "$X" status
+rm -f "$out" "$out.qmp"
+check run_missing_vmm 127 'cannot run /nonexistent/qemu' "$X" run --abi xen -- /nonexistent/qemu
+check run_vmm_fails_early 3 'ended \(exit status 3\) before its VM was ready' \
+	"$X" run --abi xen -- sh -c 'exit 3'
+check run_vmm_never_ready 1 'did not offer its VM within 2 s' sh -c \
+	"'$X' run --abi xen --timeout 2 -- bash -c 'exec -a xenhvtestvmm sleep 30'; r=\$?
+	 pgrep -f -x 'xenhvtestvmm 30' >/dev/null && echo 'the VMM was left running'; exit \$r"
+check run_vmm_never_ready_killed 1 '^$' pgrep -f -x 'xenhvtestvmm 30'
+check run_needs_abi 2 'usage: ' "$X" run -- true
+check help_per_command 0 'xenhv run --abi xen\|hyperv' "$X" run --help
 [ $fail -eq 0 ]

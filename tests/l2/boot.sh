@@ -2,9 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Acceptance by a real guest: boot Debian's 6.1 kernel as a nested (L2)
-# guest with 2 vCPUs under an unmodified QEMU started paused, attach it to
-# an ABI with the xenhv tool, resume it, and check from its kernel log that
-# it found and used that ABI, reached userspace and powered off.
+# guest with 2 vCPUs under an unmodified QEMU started by "xenhv run", which
+# starts it paused, attaches its VM to an ABI and resumes it, and check from
+# its kernel log that it found and used that ABI, reached userspace and
+# powered off.
 # Runs inside the test guest; prints TAP and "# xenhv-tally: ...".
 #
 # Usage: tests/l2/boot.sh xen|hyperv|hyperv-lapic|native|kvm-hyperv
@@ -95,28 +96,29 @@ boot_once() {
 	cat "$tmp/mon.out" > "$tmp/monitor.log" &
 	stalled=0
 	start=$(date +%s)
-	timeout -k 5 ${L2_TIMEOUT:-300} qemu-system-x86_64 -accel kvm -cpu $cpu \
-		-smp ${L2_SMP:-2} -m 512M -S -display none -nodefaults $noreboot \
+	# An attached guest's QEMU runs under "xenhv run", which starts it
+	# paused, attaches its VM and resumes it, as a user would run it.
+	case $abi in
+	native|kvm-hyperv) run=() ;;
+	hyperv-lapic) run=("$X" run --abi hyperv --hv all,-stimer-direct --cpuid
+			   --no-user-exits --) ;;
+	*) run=("$X" run --abi "$abi" --cpuid --no-user-exits --) ;;
+	esac
+	timeout -k 5 ${L2_TIMEOUT:-300} "${run[@]}" qemu-system-x86_64 -accel kvm -cpu $cpu \
+		-smp ${L2_SMP:-2} -m 512M -display none -nodefaults $noreboot \
 		-kernel "$kernel" -initrd "$dir/initrd.gz" \
 		-append "console=ttyS0 loglevel=${L2_LOGLEVEL:-1} log_buf_len=4M panic=-1 tsc=reliable nokaslr $extra" \
 		-serial "file:$tmp/serial.log" -chardev pipe,id=mon,path="$tmp/mon" -mon chardev=mon \
-		</dev/null &
+		</dev/null > "$tmp/run.out" 2>&1 &
 	qpid=$!
-	# timeout(1) is the parent; QEMU is its child. Wait for its VM.
+	# timeout(1) is the parent; its child (xenhv, which passes signals
+	# on to QEMU, or QEMU) ends the VM when it is killed.
 	vmm=
 	for i in $(seq 300); do
-		vmm=$(pgrep -P $qpid qemu-system) &&
-			ls -l /proc/$vmm/fd 2>/dev/null | grep -q kvm-vm && break
+		vmm=$(pgrep -P $qpid) && break
 		sleep 0.1
 	done
 	[ -n "$vmm" ] || vmm=$qpid
-	case $abi in
-	native|kvm-hyperv) ;;
-	hyperv-lapic) "$X" attach --pid "$vmm" --abi hyperv --hv all,-stimer-direct --cpuid \
-			--no-user-exits ;;
-	*) "$X" attach --pid "$vmm" --abi "$abi" --cpuid --no-user-exits ;;
-	esac
-	echo cont > "$tmp/mon.in"
 	# The shim's counters go with the VM: keep the last snapshot taken
 	# while it ran (every 2 s, or every L2_TRACE seconds, printed). A guest
 	# that makes no call but reads for L2_STALL seconds before its report
@@ -173,6 +175,7 @@ boot_once() {
 	done
 	wait $qpid
 	qrc=$?
+	sed 's/^/# /' "$tmp/run.out"
 	cp "$tmp/serial.log" "$log"
 	status=$(cat "$tmp/status" 2>/dev/null)
 	if [ $stalled -eq 1 ]; then
