@@ -13,12 +13,18 @@
 #   make bench           hypercall rates, side by side, in one boot per kernel
 #   make acceptance      a nested Debian guest booted with the Xen ABI
 #   make fuzz            the guest-input fuzzers at length (FUZZ_SECONDS per ABI)
+#   make dkms-install    the module's sources and dkms.conf into /usr/src (DESTDIR)
+#   make deb             xenhv-shim-dkms and xenhv-tools packages in build/deb/
 
 TOP := $(CURDIR)
 CACHE ?= $(TOP)/.cache
 KERNELS ?= 6.1 6.12 7
 KERNELRELEASE ?= $(shell uname -r)
 VERSION := $(shell git -C $(TOP) describe --always --dirty 2>/dev/null || echo 0.1.0)
+# The packages' version: the release in shim/version.h and the commit.
+PKGVER ?= $(shell sed -n 's/^\#define XENHV_VERSION "\(.*\)"/\1/p' $(TOP)/shim/version.h)$(shell \
+	git -C $(TOP) rev-parse --short HEAD 2>/dev/null | sed 's/^/+git/')
+DKMSDIR = /usr/src/xenhv-shim-$(PKGVER)
 
 ifneq ($(KVER),)
 KDIR ?= $(CACHE)/kernels/$(KVER)/build
@@ -33,7 +39,7 @@ endif
 SRCS := Kbuild $(shell find shim include -name '*.[ch]' -o -name 'Kbuild*')
 
 .PHONY: all module module-debug clean deps check sparse style selftests unit tool \
-	test demo bench acceptance fuzz install
+	test demo bench acceptance fuzz install dkms-install deb
 
 all: module
 
@@ -54,6 +60,15 @@ $(CACHE)/kernels/%/stamp:
 
 deps:
 	scripts/deps.sh
+
+# DKMS (dkms.conf): "dkms install xenhv-shim/$(PKGVER)" after this one.
+dkms-install:
+	install -d $(DESTDIR)$(DKMSDIR)
+	cp -R Kbuild shim include $(DESTDIR)$(DKMSDIR)/
+	sed 's/@VERSION@/$(PKGVER)/' dkms.conf > $(DESTDIR)$(DKMSDIR)/dkms.conf
+
+deb:
+	scripts/pkg/mkdeb.sh build/deb $(PKGVER)
 
 install: module tool
 	$(MAKE) -C $(KDIR) M=$(OBJDIR) modules_install

@@ -47,6 +47,10 @@ echo "== runner self-checks"
 tests/runner/check.sh 2>&1 | tee "$art/runner.log"
 tally "$art/runner.log"
 
+echo "== packages: xenhv-shim-dkms and xenhv-tools installed, DKMS builds for each kernel"
+tests/pkg/dkms.sh $fetched 2>&1 | tee "$art/pkg.log"
+tally "$art/pkg.log"
+
 for k in $kernels; do
 	if [ "$k" = debug ]; then
 		if [ -n "$dbg_pid" ] && ! wait "$dbg_pid"; then
