@@ -17,7 +17,7 @@
 #
 # Usage: scripts/deps.sh [--refresh] [--checkpatch] [SERIES...]
 #   SERIES defaults to "6.1 6.12 7"; "qemu10" fetches QEMU 10 (fetch_qemu
-#   below); --checkpatch also extracts checkpatch.pl
+#   below), "vng" installs virtme-ng (fetch_vng); --checkpatch also extracts checkpatch.pl
 #   (and its data files) from Debian's newest linux-source package.
 # Re-running is a no-op once everything is present; --refresh looks for newer
 # kernels in the archive.
@@ -306,9 +306,31 @@ fetch_qemu() {
 	say "QEMU 10 ready: $dir/qemu-system-x86_64 ($("$dir/qemu-system-x86_64" --version | head -n1))"
 }
 
+# virtme-ng, which Debian 12 lacks: Debian's own package (architecture all)
+# from the project's apt configuration, installed with dpkg after its
+# dependencies, which Debian 12 has.
+fetch_vng() {
+	local tmp deps=(python3-argcomplete python3-requests util-linux-extra kbd file iproute2
+			busybox-static kmod)
+	command -v vng >/dev/null && [ $refresh -eq 0 ] && return 0
+	apt_update_once
+	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+		"${deps[@]}"
+	private_apt
+	tmp=$(mktemp -d)
+	(cd "$tmp" && APT_CONFIG=$apt_dir/apt.conf apt-get download -q virtme-ng 2>&1 |
+		grep -v '^W: Download is performed unsandboxed' || true)
+	ls "$tmp"/virtme-ng_*.deb >/dev/null 2>&1 || { echo "deps: no virtme-ng package found" >&2; exit 1; }
+	as_root dpkg -i "$tmp"/virtme-ng_*.deb >/dev/null
+	rm -rf "$tmp"
+	say "virtme-ng ready: $(vng --version)"
+}
+
 mkdir -p "$cache"
 for s in "${series[@]}"; do
-	if [ "$s" = qemu10 ]; then
+	if [ "$s" = vng ]; then
+		fetch_vng
+	elif [ "$s" = qemu10 ]; then
 		fetch_qemu
 	elif [ "$s" = debug ]; then
 		"$top/scripts/debug-kernel.sh" $([ $refresh -eq 0 ] || echo --refresh)

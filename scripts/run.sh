@@ -86,9 +86,12 @@ append+=" xenhv.repo=$top xenhv.run=$run xenhv.kroot=$kdir/root xenhv.series=$se
 # A kernel's own boot parameters (the debug kernel's).
 [ -f "$kdir/cmdline" ] && append+=" $(cat "$kdir/cmdline")"
 
-runner=${XENHV_RUNNER:-}
-if [ -z "$runner" ]; then
-	if command -v vng >/dev/null; then runner=vng; else runner=qemu; fi
+# The project's own QEMU runner, or virtme-ng (XENHV_RUNNER=vng, which
+# make test uses for one kernel's suite).
+runner=${XENHV_RUNNER:-qemu}
+if [ "$runner" = vng ] && ! command -v vng >/dev/null; then
+	echo "run: XENHV_RUNNER=vng, but virtme-ng (vng) is not installed (scripts/deps.sh vng)" >&2
+	exit 2
 fi
 
 accel=$(probe_accel)
@@ -103,9 +106,13 @@ echo "run: $series ($(cat "$kdir/stamp")), $runner, $accel, smp $smp, mem $mem: 
 
 boot() {
 	if [ "$runner" = vng ]; then
-		timeout -k 10 "$tmo" vng --run "$kdir/vmlinuz" --cpus "$smp" --memory "$mem" \
-			$([ "$accel" = kvm ] || echo --disable-kvm) --rwdir "$top" \
-			--append "$append panic_on_warn=1" \
+		# The image by its real path: virtme-ng finds the kernel's
+		# modules beside it (root/lib/modules). Verbose: the kernel's
+		# console is in the output, for the checks below.
+		timeout -k 10 "$tmo" vng --run "$(readlink -f "$kdir/vmlinuz")" --verbose \
+			--cpus "$smp" --memory "$mem" --rwdir "$top" \
+			$([ "$accel" = kvm ] || echo "--disable-kvm --qemu-opts=-accel --qemu-opts=tcg,thread=single") \
+			--append "$append" \
 			--exec "sh $top/scripts/guest/vng-driver.sh" </dev/null 2>&1 | tee "$rdir/console.log"
 		qrc=${PIPESTATUS[0]}
 	else

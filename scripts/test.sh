@@ -22,7 +22,7 @@ mkdir -p "$art"
 t0=$(date +%s)
 
 fetched=$(printf '%s\n' $kernels | grep -vx debug | tr '\n' ' ')
-scripts/deps.sh $fetched qemu10 || exit 1
+scripts/deps.sh $fetched qemu10 vng || exit 1
 # The debug kernel builds (once, then it is cached) at low priority beside
 # the fetched kernels' runs, which leave one core free: TCG runs on one.
 dbg_pid=
@@ -68,7 +68,13 @@ for k in $kernels; do
 	# The sanitizers make the debug kernel several times slower.
 	tmo=1200
 	[ "$k" = debug ] && tmo=3600
-	scripts/run.sh -k "$k" -t $tmo -- scripts/guest/suite.sh 2>&1 | tee "$art/selftests-$k.log"
+	# One kernel's suite runs under virtme-ng, as kernel developers run
+	# kselftests; the others under the project's own runner.
+	runner=qemu
+	[ "$k" = "${VNG_KERNEL:-6.12}" ] && runner=vng
+	echo "test: $k under $([ $runner = vng ] && echo "virtme-ng ($(vng --version))" || echo "the project's QEMU runner")"
+	XENHV_RUNNER=$runner scripts/run.sh -k "$k" -t $tmo -- scripts/guest/suite.sh 2>&1 |
+		tee "$art/selftests-$k.log"
 	rc=${PIPESTATUS[0]}
 	tally "$art/selftests-$k.log"
 	# A run without its tally was counted as one failure by tally.
