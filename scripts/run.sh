@@ -108,8 +108,10 @@ boot() {
 	if [ "$runner" = vng ]; then
 		# The image by its real path: virtme-ng finds the kernel's
 		# modules beside it (root/lib/modules). Verbose: the kernel's
-		# console is in the output, for the checks below.
-		timeout -k 10 "$tmo" vng --run "$(readlink -f "$kdir/vmlinuz")" --verbose \
+		# console is in the output, for the checks below. 9p, as the
+		# project's runner: Debian 12's virtiofsd is QEMU's old one,
+		# which virtme-ng tries, fails and falls back from.
+		timeout -k 10 "$tmo" vng --run "$(readlink -f "$kdir/vmlinuz")" --verbose --force-9p \
 			--cpus "$smp" --memory "$mem" --rwdir "$top" \
 			$([ "$accel" = kvm ] || echo "--disable-kvm --qemu-opts=-accel --qemu-opts=tcg,thread=single") \
 			--append "$append" \

@@ -10,7 +10,7 @@ top=$(cd "$(dirname "$(readlink -f "$0")")/../.." && pwd)
 X=$top/tools/xenhv/xenhv
 n=0 fail=0
 echo "TAP version 13"
-echo "1..25"
+echo "1..29"
 
 check() {	# check NAME WANT-EXIT PATTERN CMD...
 	local name=$1 want=$2 pat=$3 out rc
@@ -28,7 +28,7 @@ check() {	# check NAME WANT-EXIT PATTERN CMD...
 }
 
 if [ ! -x "$X" ] || [ ! -e /dev/xenhv_shim ] || [ ! -w /dev/kvm ]; then
-	for i in $(seq 25); do echo "ok $i # SKIP needs tools/xenhv, the module and /dev/kvm"; done
+	for i in $(seq 29); do echo "ok $i # SKIP needs tools/xenhv, the module and /dev/kvm"; done
 	exit 4
 fi
 
@@ -64,14 +64,14 @@ check process_without_vm 1 "process $$ has no KVM VM" "$X" attach --pid $$ --abi
 check unprivileged_user 1 'permission denied' \
 	setpriv --reuid=65534 --regid=65534 --clear-groups "$X" version
 
-# QEMU's state, asked through a QMP socket.
+# A QMP command (default query-status) through a QMP socket, and its answers.
 qmp_status() {
 	python3 -c 'import socket, sys, time
 s = socket.socket(socket.AF_UNIX)
 s.connect(sys.argv[1])
-s.sendall(b"{\"execute\":\"qmp_capabilities\"}\n{\"execute\":\"query-status\"}\n")
+s.sendall(("{\"execute\":\"qmp_capabilities\"}\n{\"execute\":\"%s\"}\n" % sys.argv[2]).encode())
 time.sleep(1)
-print(s.recv(65536).decode())' "$1"
+print(s.recv(65536).decode())' "$1" "${2:-query-status}"
 }
 
 # xenhv run. A QEMU whose own -S keeps it paused: attached, listed, and a
@@ -118,4 +118,37 @@ check run_vmm_never_ready 1 'did not offer its VM within 2 s' sh -c \
 check run_vmm_never_ready_killed 1 '^$' pgrep -f -x 'xenhvtestvmm 30'
 check run_needs_abi 2 'usage: ' "$X" run -- true
 check help_per_command 0 'xenhv run --abi xen\|hyperv' "$X" run --help
+
+# libvirt's <emulator> wrapper (tools/libvirt/qemu-xenhv), started the way
+# libvirt starts QEMU: paused, with libvirt's own QMP socket. The VM is
+# attached and left paused for libvirt, which resumes it; a capability
+# probe (-machine none) is QEMU alone.
+w=$(mktemp -d)
+ln -s "$top/tools/libvirt/qemu-xenhv" "$w/qemu-xenhv-xen"
+XENHV_QEMU=qemu-system-x86_64 PATH=$top/tools/xenhv:$PATH "$w/qemu-xenhv-xen" "${qemu[@]:1}" -S \
+	-qmp unix:"$w/libvirt.qmp",server=on,wait=off </dev/null >"$w/out" 2>&1 &
+rpid=$!
+for i in $(seq 300); do
+	grep -q 'attached VM' "$w/out" && [ -S "$w/libvirt.qmp" ] && break
+	sleep 0.1
+done
+check libvirt_wrapper_attaches 0 "^[0-9]+ +xen +[0-9]+ +yes" "$X" status
+check libvirt_wrapper_leaves_start_to_libvirt 0 '"status": "prelaunch"' qmp_status "$w/libvirt.qmp"
+resume() { qmp_status "$1" cont >/dev/null; qmp_status "$1"; }
+check libvirt_resumes 0 '"running": true' resume "$w/libvirt.qmp"
+qmp_status "$w/libvirt.qmp" quit >/dev/null
+wait $rpid
+XENHV_QEMU=qemu-system-x86_64 PATH=$top/tools/xenhv:$PATH "$w/qemu-xenhv-xen" \
+	-machine none,accel=kvm -S -display none -nodefaults -qmp unix:"$w/probe.qmp",server=on,wait=off \
+	</dev/null >/dev/null 2>&1 &
+ppid=$!
+for i in $(seq 100); do [ -S "$w/probe.qmp" ] && break; sleep 0.1; done
+# Nothing attached, and the process libvirt started is QEMU itself.
+probe_is_qemu() {
+	"$X" status && tr '\0' ' ' < "/proc/$1/cmdline" | grep -q '^qemu-system-x86_64 '
+}
+check libvirt_probe_is_plain_qemu 0 'no VM attached' probe_is_qemu $ppid
+kill $ppid
+wait $ppid 2>/dev/null
+rm -rf "$w"
 [ $fail -eq 0 ]

@@ -6,13 +6,15 @@
 #                                    dkms-install), the udev rule for
 #                                    /dev/xenhv_shim; DKMS builds and installs
 #                                    the module for every kernel with headers
-#   xenhv-tools_VERSION_amd64.deb    the xenhv tool and its man page
+#   xenhv-tools_VERSION_amd64.deb    the xenhv tool, its man page and libvirt's
+#                                    <emulator> wrappers (/usr/lib/xenhv)
 # Usage: scripts/pkg/mkdeb.sh OUTDIR VERSION
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 out=$(realpath -m "$1")
 ver=$2
 mkdir -p "$out"
+rm -f "$out"/xenhv-shim-dkms_*.deb "$out"/xenhv-tools_*.deb
 st=$(mktemp -d)
 trap 'rm -rf "$st"' EXIT
 
@@ -64,6 +66,9 @@ dpkg-deb --root-owner-group -Zxz --build "$d" "$out/xenhv-shim-dkms_${ver}_all.d
 t=$st/tools
 make -s -C "$top/tools/xenhv" xenhv >/dev/null
 make -s -C "$top/tools/xenhv" install DESTDIR="$t" PREFIX=/usr >/dev/null
+# libvirt's <emulator> wrapper, under the names that choose the ABI.
+install -D -m 0755 "$top/tools/libvirt/qemu-xenhv" "$t/usr/lib/xenhv/qemu-xenhv-xen"
+ln -s qemu-xenhv-xen "$t/usr/lib/xenhv/qemu-xenhv-hyperv"
 mkdir -p "$t/DEBIAN"
 cat > "$t/DEBIAN/control" <<EOC
 Package: xenhv-tools
