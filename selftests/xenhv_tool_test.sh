@@ -10,7 +10,7 @@ top=$(cd "$(dirname "$(readlink -f "$0")")/../.." && pwd)
 X=$top/tools/xenhv/xenhv
 n=0 fail=0
 echo "TAP version 13"
-echo "1..29"
+echo "1..30"
 
 check() {	# check NAME WANT-EXIT PATTERN CMD...
 	local name=$1 want=$2 pat=$3 out rc
@@ -28,7 +28,7 @@ check() {	# check NAME WANT-EXIT PATTERN CMD...
 }
 
 if [ ! -x "$X" ] || [ ! -e /dev/xenhv_shim ] || [ ! -w /dev/kvm ]; then
-	for i in $(seq 29); do echo "ok $i # SKIP needs tools/xenhv, the module and /dev/kvm"; done
+	for i in $(seq 30); do echo "ok $i # SKIP needs tools/xenhv, the module and /dev/kvm"; done
 	exit 4
 fi
 
