@@ -102,7 +102,15 @@ for i in $(seq 300); do
 	grep -q 'attached VM' "$out" && [ -S "$out.qmp" ] && break
 	sleep 0.1
 done
-check run_resumes 0 '"running": true' qmp_status "$out.qmp"
+# xenhv prints its attach line before it resumes QEMU: ask until it ran.
+running() {
+	local i
+	for i in $(seq 20); do
+		qmp_status "$1" | grep -q '"running": true' && break
+	done
+	qmp_status "$1"
+}
+check run_resumes 0 '"running": true' running "$out.qmp"
 kill -INT $rpid
 wait $rpid
 rc=$?
