@@ -111,11 +111,16 @@ boot() {
 		# console is in the output, for the checks below. 9p, as the
 		# project's runner: Debian 12's virtiofsd is QEMU's old one,
 		# which virtme-ng tries, fails and falls back from.
+		# virtme-ng writes the kernel's console to its stderr (kept as
+		# console.log, as the project's runner keeps its serial console)
+		# and the command's output, in which nested guests' logs may
+		# show their own oopses, to its stdout (output.log).
 		timeout -k 10 "$tmo" vng --run "$(readlink -f "$kdir/vmlinuz")" --verbose --force-9p \
 			--cpus "$smp" --memory "$mem" --rwdir "$top" \
 			$([ "$accel" = kvm ] || echo "--disable-kvm --qemu-opts=-accel --qemu-opts=tcg,thread=single") \
 			--append "$append" \
-			--exec "sh $top/scripts/guest/vng-driver.sh" </dev/null 2>&1 | tee "$rdir/console.log"
+			--exec "sh $top/scripts/guest/vng-driver.sh" </dev/null 2>"$rdir/console.log" |
+			tr -d '\r' | tee "$rdir/output.log"
 		qrc=${PIPESTATUS[0]}
 	else
 		timeout -k 10 "$tmo" "${XENHV_QEMU:-qemu-system-x86_64}" "${acc[@]}" -smp "$smp" -m "$mem" \

@@ -6,13 +6,21 @@
 pass=0 fail=0 skip=0
 
 tally() {
-	local line
-	line=$(grep -E '^# xenhv-tally: ' "$1" | tail -n1)
+	local line log=$1
+	line=$(grep -E '^# xenhv-tally: ' "$log" | tail -n1 | tr -d '\r')
 	if [ -z "$line" ]; then
-		echo "tally: no results in $1"
+		echo "tally: no results in $log"
 		fail=$((fail + 1))
 		return
 	fi
 	set -- $line
+	# Numbers only: anything else would end the caller's loop with an
+	# arithmetic error.
+	case "${4:-x}.${6:-x}.${8:-x}" in
+	*[!0-9.]*)
+		echo "tally: unreadable results in $log: $line"
+		fail=$((fail + 1))
+		return ;;
+	esac
 	pass=$((pass + $4)) fail=$((fail + $6)) skip=$((skip + $8))
 }

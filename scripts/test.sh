@@ -51,17 +51,22 @@ echo "== packages: xenhv-shim-dkms and xenhv-tools installed, DKMS builds for ea
 tests/pkg/dkms.sh $fetched 2>&1 | tee "$art/pkg.log"
 tally "$art/pkg.log"
 
+# Each kernel's turn ends counted (finished), whatever its verdict: a loop
+# that stopped early (a shell error ends it) fails the run below.
+finished=0
 for k in $kernels; do
 	if [ "$k" = debug ]; then
 		if [ -n "$dbg_pid" ] && ! wait "$dbg_pid"; then
 			cat "$art/debug-kernel.log"
 			echo "test: the debug kernel did not build"
-			fail=$((fail + 1))
+			fail=$((fail + 1)) finished=$((finished + 1))
 			continue
 		fi
 		scripts/deps.sh debug >/dev/null &&
 			make -s module KVER=debug >/dev/null || {
-			echo "test: module build for debug failed"; fail=$((fail + 1)); continue; }
+			echo "test: module build for debug failed"
+			fail=$((fail + 1)) finished=$((finished + 1))
+			continue; }
 	fi
 	echo "== selftests and nested-guest acceptance on $k"
 	rm -f build/l2/l2-*.log build/l2/l2-*.log.[0-9]
@@ -86,11 +91,16 @@ for k in $kernels; do
 	cp build/run/"$k"/dmesg.log "$art/dmesg-$k.log" 2>/dev/null
 	cp build/run/"$k"/console.log "$art/console-$k.log" 2>/dev/null
 	cp build/run/"$k"/kmemleak.log "$art/kmemleak-$k.log" 2>/dev/null
+	cp build/run/"$k"/output.log "$art/output-$k.log" 2>/dev/null
 	for f in build/l2/l2-*-on-*.log build/l2/l2-*-on-*.log.[0-9]; do
 		[ -f "$f" ] && cp "$f" "$art/"
 	done
-
+	finished=$((finished + 1))
 done
+if [ "$finished" -ne "$(echo $kernels | wc -w)" ]; then
+	echo "test: the kernels' loop stopped after $finished of $(echo $kernels | wc -w) kernels"
+	fail=$((fail + 1))
+fi
 
 echo "test: wall time $(( $(date +%s) - t0 ))s"
 echo "$pass passed, $fail failed, $skip skipped"

@@ -6,8 +6,10 @@
 # only) and the repository (read-write, --rwdir) and runs this as its
 # --exec command; scripts/guest/driver.sh then does what it does under the
 # project's own runner, printing to this command's output.
-# The runner's mark that the kernel booted (see scripts/guest/init).
-echo "xenhv-init: started"
+# The runner's mark that the kernel booted (see scripts/guest/init), on
+# the console; the command's errors go with its output.
+echo "xenhv-init: started" > /dev/console
+exec 2>&1
 mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
 mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
 XENHV_OUT=stdout exec sh "$(dirname "$0")/driver.sh"
