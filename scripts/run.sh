@@ -107,21 +107,25 @@ echo "run: $series ($(cat "$kdir/stamp")), $runner, $accel, smp $smp, mem $mem: 
 boot() {
 	if [ "$runner" = vng ]; then
 		# The image by its real path: virtme-ng finds the kernel's
-		# modules beside it (root/lib/modules). Verbose: the kernel's
-		# console is in the output, for the checks below. 9p, as the
-		# project's runner: Debian 12's virtiofsd is QEMU's old one,
-		# which virtme-ng tries, fails and falls back from.
-		# virtme-ng writes the kernel's console to its stderr (kept as
-		# console.log, as the project's runner keeps its serial console)
-		# and the command's output, in which nested guests' logs may
-		# show their own oopses, to its stdout (output.log).
+		# modules beside it (root/lib/modules). 9p, as the project's
+		# runner: Debian 12's virtiofsd is QEMU's old one, which
+		# virtme-ng tries, fails and falls back from. As with the
+		# project's runner, the kernel's console (--verbose: all that
+		# virtme-ng prints) is console.log, for the checks below, and
+		# the command's output, in which nested guests' logs may show
+		# their own oopses, is output.log, which the driver writes
+		# through the shared repository and the runner streams.
 		timeout -k 10 "$tmo" vng --run "$(readlink -f "$kdir/vmlinuz")" --verbose --force-9p \
 			--cpus "$smp" --memory "$mem" --rwdir "$top" \
 			$([ "$accel" = kvm ] || echo "--disable-kvm --qemu-opts=-accel --qemu-opts=tcg,thread=single") \
 			--append "$append" \
-			--exec "sh $top/scripts/guest/vng-driver.sh" </dev/null 2>"$rdir/console.log" |
-			tr -d '\r' | tee "$rdir/output.log"
-		qrc=${PIPESTATUS[0]}
+			--exec "sh $top/scripts/guest/vng-driver.sh" </dev/null >"$rdir/console.log" 2>&1 &
+		qpid=$!
+		tail -n +1 -F --pid=$qpid "$rdir/output.log" 2>/dev/null &
+		tpid=$!
+		wait $qpid
+		qrc=$?
+		wait $tpid 2>/dev/null
 	else
 		timeout -k 10 "$tmo" "${XENHV_QEMU:-qemu-system-x86_64}" "${acc[@]}" -smp "$smp" -m "$mem" \
 			-display none -no-reboot -nodefaults \

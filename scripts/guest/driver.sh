@@ -11,13 +11,11 @@ repo=$(arg repo)
 run=$repo/$(arg run)
 kroot=$(arg kroot)
 kver=$(uname -r)
-# The runner's second serial port; under virtme-ng, the command's own output.
+# The runner's second serial port; under virtme-ng, a file it streams.
 out=${XENHV_OUT:-/dev/ttyS1}
 
-if [ "$out" = /dev/ttyS1 ]; then
-	stty -F $out raw -echo 2>/dev/null
-	exec >$out 2>&1
-fi
+[ "$out" = /dev/ttyS1 ] && stty -F $out raw -echo 2>/dev/null
+exec >>$out 2>&1
 
 fail=0
 echo "guest: Linux $kver, $(nproc) CPUs, $(awk '/MemTotal/ { print $2 / 1024 " MiB" }' /proc/meminfo)"

@@ -5,11 +5,12 @@
 # XENHV_RUNNER=vng): virtme-ng has already shared the host's root (read
 # only) and the repository (read-write, --rwdir) and runs this as its
 # --exec command; scripts/guest/driver.sh then does what it does under the
-# project's own runner, printing to this command's output.
+# project's own runner, printing to the run folder's output.log.
 # The runner's mark that the kernel booted (see scripts/guest/init), on
-# the console; the command's errors go with its output.
+# the console.
 echo "xenhv-init: started" > /dev/console
-exec 2>&1
 mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
 mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
-XENHV_OUT=stdout exec sh "$(dirname "$0")/driver.sh"
+arg() { sed -n "s/.*xenhv\.$1=\([^ ]*\).*/\1/p" /proc/cmdline; }
+# The command's output: the run folder's output.log, which the runner streams.
+XENHV_OUT=$(arg repo)/$(arg run)/output.log exec sh "$(dirname "$0")/driver.sh"
