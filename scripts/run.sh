@@ -120,12 +120,6 @@ boot() {
 			$([ "$accel" = kvm ] || echo "--disable-kvm --qemu-opts=-accel --qemu-opts=tcg,thread=single") \
 			--append "$append" \
 			--exec "sh $top/scripts/guest/vng-driver.sh" </dev/null >"$rdir/console.log" 2>&1 &
-		qpid=$!
-		tail -n +1 -F --pid=$qpid "$rdir/output.log" 2>/dev/null &
-		tpid=$!
-		wait $qpid
-		qrc=$?
-		wait $tpid 2>/dev/null
 	else
 		timeout -k 10 "$tmo" "${XENHV_QEMU:-qemu-system-x86_64}" "${acc[@]}" -smp "$smp" -m "$mem" \
 			-display none -no-reboot -nodefaults \
@@ -135,13 +129,14 @@ boot() {
 			-device virtio-9p-pci,fsdev=root,mount_tag=hostroot \
 			-fsdev local,id=repo,path="$top",security_model=none \
 			-device virtio-9p-pci,fsdev=repo,mount_tag=repo </dev/null &
-		qpid=$!
-		tail -n +1 -F --pid=$qpid "$rdir/output.log" 2>/dev/null &
-		tpid=$!
-		wait $qpid
-		qrc=$?
-		wait $tpid 2>/dev/null
 	fi
+	# Either way the VMM runs in the background and output.log is streamed.
+	qpid=$!
+	tail -n +1 -F --pid=$qpid "$rdir/output.log" 2>/dev/null &
+	tpid=$!
+	wait $qpid
+	qrc=$?
+	wait $tpid 2>/dev/null
 }
 
 problem='Kernel panic|BUG:|Oops|WARNING:|soft lockup|hard LOCKUP|Call Trace:'

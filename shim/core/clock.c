@@ -71,26 +71,39 @@ void xenhv_clock_scale(const struct xenhv_clock *c, struct kvm_vcpu *vcpu,
  * seqcount); without it, kvmclock counts from the host's raw boot-time
  * clock, read here beside the TSC.
  */
-void xenhv_kvmclock_scale(struct kvm_vcpu *vcpu, struct xenhv_tsc_scale *s)
+/* KVM's master-clock reference pair, read under its seqcount; false: none. */
+static bool kvmclock_ref(struct kvm_arch *ka, u64 *host_tsc, u64 *ns)
 {
-	struct kvm_arch *ka = &vcpu->kvm->arch;
-	u64 khz = vcpu->arch.virtual_tsc_khz ? vcpu->arch.virtual_tsc_khz : tsc_khz;
-	unsigned long flags;
-	u64 host_tsc, ns;
 	unsigned int seq;
 	bool master;
 
 	do {
 		seq = read_seqcount_begin(&ka->pvclock_sc);
 		master = ka->use_master_clock;
-		host_tsc = ka->master_cycle_now;
-		ns = ka->master_kernel_ns + ka->kvmclock_offset;
+		*host_tsc = ka->master_cycle_now;
+		*ns = ka->master_kernel_ns + ka->kvmclock_offset;
 	} while (read_seqcount_retry(&ka->pvclock_sc, seq));
-	if (!master) {
+	return master;
+}
+
+/* kvmclock without the master clock: the raw boot-time clock and the offset. */
+static u64 kvmclock_raw_ns(struct kvm_arch *ka)
+{
+	return ktime_get_raw_ns() + (ktime_get_boottime_ns() - ktime_get_ns()) +
+	       READ_ONCE(ka->kvmclock_offset);
+}
+
+void xenhv_kvmclock_scale(struct kvm_vcpu *vcpu, struct xenhv_tsc_scale *s)
+{
+	struct kvm_arch *ka = &vcpu->kvm->arch;
+	u64 khz = vcpu->arch.virtual_tsc_khz ? vcpu->arch.virtual_tsc_khz : tsc_khz;
+	unsigned long flags;
+	u64 host_tsc, ns;
+
+	if (!kvmclock_ref(ka, &host_tsc, &ns)) {
 		local_irq_save(flags);
 		host_tsc = rdtsc_ordered();
-		ns = ktime_get_raw_ns() + (ktime_get_boottime_ns() - ktime_get_ns()) +
-		     READ_ONCE(ka->kvmclock_offset);
+		ns = kvmclock_raw_ns(ka);
 		local_irq_restore(flags);
 	}
 	s->tsc_timestamp = KVM_FN(kvm_read_l1_tsc)(vcpu, host_tsc);
@@ -108,18 +121,9 @@ u64 xenhv_kvmclock_ns(struct kvm *kvm)
 {
 	struct kvm_arch *ka = &kvm->arch;
 	u64 host_tsc, ns;
-	unsigned int seq;
-	bool master;
 
-	do {
-		seq = read_seqcount_begin(&ka->pvclock_sc);
-		master = ka->use_master_clock;
-		host_tsc = ka->master_cycle_now;
-		ns = ka->master_kernel_ns + ka->kvmclock_offset;
-	} while (read_seqcount_retry(&ka->pvclock_sc, seq));
-	if (!master || !tsc_khz)
-		return ktime_get_raw_ns() + (ktime_get_boottime_ns() - ktime_get_ns()) +
-		       READ_ONCE(ka->kvmclock_offset);
+	if (!kvmclock_ref(ka, &host_tsc, &ns) || !tsc_khz)
+		return kvmclock_raw_ns(ka);
 	return ns + mul_u64_u32_div(max_t(s64, rdtsc_ordered() - host_tsc, 0), NSEC_PER_MSEC,
 				    tsc_khz);
 }
