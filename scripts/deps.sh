@@ -122,11 +122,43 @@ resolve_abi() {
 	return 1
 }
 
+# 7.x headers use __typeof_unqual__, which sparse parses from 0.6.5: take
+# sid's sparse binary when the chroot's own is older. The output is read
+# whole before it is searched: "sparse | grep -q" under pipefail fails
+# whenever grep stops reading before sparse stops writing.
+sparse_fails() {
+	local out
+	out=$(chroot "$1" "$2" /tmp/tu.c 2>&1) || true
+	case $out in *error*) return 0 ;; esac
+	return 1
+}
+
+chroot_sparse() {
+	local root=$1
+	printf 'static int u(const int *q) { __typeof_unqual__(*q) v = *q; return v; }\n' > "$root/tmp/tu.c"
+	if sparse_fails "$root" sparse; then
+		say "taking sid's sparse into $root"
+		private_apt
+		(cd "$root/tmp" && APT_CONFIG=$apt_dir/apt.conf apt-get download -q sparse 2>&1 |
+			grep -v '^W: Download is performed unsandboxed' || true)
+		dpkg-deb --fsys-tarfile "$root"/tmp/sparse_*.deb | tar -x -O ./usr/bin/sparse > "$root/usr/local/bin/sparse"
+		chmod 0755 "$root/usr/local/bin/sparse"
+		rm -f "$root"/tmp/sparse_*.deb
+		if sparse_fails "$root" /usr/local/bin/sparse; then
+			rm -f "$root/tmp/tu.c"
+			echo "deps: no sparse that parses the kernel headers in $root" >&2
+			exit 1
+		fi
+	fi
+	rm -f "$root/tmp/tu.c"
+}
+
 # The chroot with the compiler a kernel was built with, when the host lacks
 # it: Debian's suite of the kernel's own origin (trixie-backports: trixie).
 make_chroot() {
 	local suite=$1 cc=$2 dir=${XENHV_CACHE:-$top/.cache}/chroot/$1 tmp
 	if [ -f "$dir/.ready" ] && chroot "$dir" sh -c "command -v $cc" >/dev/null 2>&1; then
+		chroot_sparse "$dir" >&2
 		echo "$dir"
 		return 0
 	fi
@@ -140,20 +172,7 @@ make_chroot() {
 		"$suite" "$tmp" http://deb.debian.org/debian > "$tmp.log" 2>&1 ||
 		{ tail -n 20 "$tmp.log" >&2; echo "deps: debootstrap $suite failed" >&2; exit 1; }
 	rm -f "$tmp.log"
-	# 7.x headers use __typeof_unqual__, which sparse parses from 0.6.5:
-	# take sid's sparse binary when the suite's is older.
-	printf 'static int u(const int *q) { __typeof_unqual__(*q) v = *q; return v; }\n' > "$tmp/tmp/tu.c"
-	if chroot "$tmp" sparse /tmp/tu.c 2>&1 | grep -q error; then
-		private_apt >&2
-		(cd "$tmp/tmp" && APT_CONFIG=$apt_dir/apt.conf apt-get download -q sparse 2>&1 |
-			grep -v '^W: Download is performed unsandboxed' >&2 || true)
-		dpkg-deb --fsys-tarfile "$tmp"/tmp/sparse_*.deb | tar -x -O ./usr/bin/sparse > "$tmp/usr/local/bin/sparse"
-		chmod 0755 "$tmp/usr/local/bin/sparse"
-		rm -f "$tmp"/tmp/sparse_*.deb
-		! chroot "$tmp" /usr/local/bin/sparse /tmp/tu.c 2>&1 | grep -q error ||
-			{ echo "deps: no sparse that parses $suite's kernel headers" >&2; exit 1; }
-	fi
-	rm -f "$tmp/tmp/tu.c"
+	chroot_sparse "$tmp" >&2
 	mv "$tmp" "$dir"
 	touch "$dir/.ready"
 	echo "$dir"
@@ -181,6 +200,7 @@ checker_valid() {
 fetch_series() {
 	local s=$1 dir=$cache/$1 abi kbuild tmp kver hdr
 	if [ -f "$dir/stamp" ] && [ $refresh -eq 0 ]; then
+		[ ! -f "$dir/chroot" ] || chroot_sparse "$(cat "$dir/chroot")" >&2
 		return 0
 	fi
 	# apt for a series: the host's for 6.x, the project's own for 7.

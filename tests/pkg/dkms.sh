@@ -112,9 +112,9 @@ for suite in $suites; do
 	done
 	say "$(chroot "$root" dkms status 2>&1 | tr '\n' ';')"
 	out=$(chroot "$root" sh -c 'xenhv run --help && man -w xenhv && xenhv version' 2>&1)
-	check "${suite}_tool_runs" "$(echo "$out" | grep -q 'xenhv run --abi' &&
-		echo "$out" | grep -q 'man8/xenhv.8' &&
-		echo "$out" | grep -q 'is the xenhv_shim module loaded'; echo $?)" "$(echo "$out" | tail -n 3 | tr '\n' ' ')"
+	check "${suite}_tool_runs" "$(grep -q 'xenhv run --abi' <<<"$out" &&
+		grep -q 'man8/xenhv.8' <<<"$out" &&
+		grep -q 'is the xenhv_shim module loaded' <<<"$out"; echo $?)" "$(echo "$out" | tail -n 3 | tr '\n' ' ')"
 	for m in $(awk -v r="$root" 'index($2, r) == 1 { print $2 }' /proc/mounts | sort -r); do
 		umount "$m"
 	done
