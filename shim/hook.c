@@ -6,16 +6,30 @@
  * into kvm.ko, these entry points would be direct calls instead.
  *
  * A redirected function's ftrace callback moves the instruction pointer to
- * the shim's wrapper unless the call comes from the shim itself: the wrapper
- * decides, and calls KVM's original (re-entering ftrace, which then lets it
- * through) for any VM that is not attached. The call must stay a call:
- * Kbuild builds this file without sibling-call optimisation, since a tail
- * jump would leave KVM's own caller as the parent and redirect for ever.
+ * the shim's wrapper when the call is for an attached VM and does not come
+ * from the shim itself: a VM that is not attached runs KVM's function after
+ * one pass through the callback. The wrapper decides again (the VM may be
+ * detached in between) and calls KVM's original, which re-enters ftrace and
+ * is let through, for whatever the ABI does not take. The call must stay a
+ * call: Kbuild builds this file without sibling-call optimisation, since a
+ * tail jump would leave KVM's own caller as the parent and redirect for
+ * ever.
+ *
+ * The hooks of the hot path are registered only while at least one VM is
+ * attached (xenhv_hooks_get() and xenhv_hooks_put()): a host without an
+ * attached VM runs KVM's code untouched. Their filters are set at load, so
+ * a kernel whose functions cannot be traced refuses the module then, not at
+ * the first attach. Removal waits a second after the last detach and runs
+ * in a work item: unregistering waits for an RCU-tasks grace period, and a
+ * VMM that detaches and attaches again (reset) should not pay for that.
+ * Only the teardown callback and, where the shim serves KVM's Xen uapi, the
+ * ioctl hooks stay registered while the module is loaded.
  */
 #include <linux/ftrace.h>
 #include <linux/kprobes.h>
 #include "compat/kvm.h"
 #include <linux/module.h>
+#include <linux/workqueue.h>
 
 #include "xenhv.h"
 #include "guest.h"
@@ -227,16 +241,23 @@ struct xenhv_hook {
 	void * const *target;	/* KVM function's table entry; NULL: by name */
 	void *wrapper;		/* NULL: plain callback, see destroy_cb() */
 	bool (*serves)(unsigned int ioctl);	/* ioctl_cb(): which go to wrapper */
+	bool always;		/* registered while the module is loaded */
 	struct ftrace_ops ops;
+	bool filtered;
 	bool active;
 };
 
+/*
+ * Every redirected function takes the vCPU first. No recursion guard: the
+ * callback calls none of the functions it is registered on.
+ */
 static void notrace redirect_cb(unsigned long ip, unsigned long parent_ip,
 				struct ftrace_ops *ops, struct ftrace_regs *fregs)
 {
 	struct xenhv_hook *h = container_of(ops, struct xenhv_hook, ops);
+	struct kvm_vcpu *vcpu = (struct kvm_vcpu *)xenhv_ftrace_arg(fregs, 0);
 
-	if (!within_module(parent_ip, THIS_MODULE))
+	if (!within_module(parent_ip, THIS_MODULE) && xenhv_vm_attached(vcpu->kvm))
 		ftrace_regs_set_instruction_pointer(fregs, (unsigned long)h->wrapper);
 }
 
@@ -358,7 +379,7 @@ static long hook_xen_vcpu_ioctl(struct file *filp, unsigned int ioctl, unsigned 
 }
 
 #define IOCTL(fn, wrap, filter) {					\
-	.name = #fn, .wrapper = wrap, .serves = filter,			\
+	.name = #fn, .wrapper = wrap, .serves = filter, .always = true,	\
 	.ops = { .func = ioctl_cb, .flags = XENHV_FTRACE_REDIRECT_FLAGS }, \
 }
 #endif
@@ -394,13 +415,17 @@ static bool check_extension_probed;
 
 #define REDIRECT(fn, wrap) {						\
 	.name = #fn, .target = (void * const *)&xenhv_kvm.fn, .wrapper = wrap, \
-	.ops = { .func = redirect_cb, .flags = XENHV_FTRACE_REDIRECT_FLAGS }, \
+	.ops = {							\
+		.func = redirect_cb,					\
+		.flags = XENHV_FTRACE_REDIRECT_FLAGS & ~FTRACE_OPS_FL_RECURSION, \
+	},								\
 }
 
 static struct xenhv_hook hooks[] = {
 	/* First: teardown must be in place before anything can attach. */
 	{
 		.name = "kvm_arch_destroy_vm",
+		.always = true,
 		.ops = {
 			.func = destroy_cb,
 			.flags = FTRACE_OPS_FL_SAVE_REGS | FTRACE_OPS_FL_RECURSION,
@@ -426,16 +451,27 @@ static struct xenhv_hook hooks[] = {
 #endif
 };
 
-static void hook_remove(struct xenhv_hook *h)
+static void hook_unregister(struct xenhv_hook *h)
 {
 	if (!h->active)
 		return;
 	unregister_ftrace_function(&h->ops);
-	ftrace_free_filter(&h->ops);
 	h->active = false;
 }
 
-static int hook_install(struct xenhv_hook *h)
+static int hook_register(struct xenhv_hook *h)
+{
+	int ret = register_ftrace_function(&h->ops);
+
+	if (ret) {
+		pr_err("cannot hook %s: %d\n", h->name, ret);
+		return ret;
+	}
+	h->active = true;
+	return 0;
+}
+
+static int hook_filter(struct xenhv_hook *h)
 {
 	int ret;
 
@@ -448,14 +484,72 @@ static int hook_install(struct xenhv_hook *h)
 		pr_err("cannot trace %s: %d\n", h->name, ret);
 		return ret;
 	}
-	ret = register_ftrace_function(&h->ops);
-	if (ret) {
-		pr_err("cannot hook %s: %d\n", h->name, ret);
-		ftrace_free_filter(&h->ops);
-		return ret;
-	}
-	h->active = true;
+	h->filtered = true;
 	return 0;
+}
+
+/*
+ * The hooks of the hot path, counted by attached VMs. hot_mutex orders
+ * registration and removal; the count itself is atomic, since the last
+ * VM may go in atomic context (kvm_arch_destroy_vm()).
+ */
+static DEFINE_MUTEX(hot_mutex);
+static atomic_t hot_users = ATOMIC_INIT(0);
+static bool hot_registered;
+
+static void hot_unregister(void)
+{
+	int i;
+
+	for (i = ARRAY_SIZE(hooks) - 1; i >= 0; i--)
+		if (!hooks[i].always)
+			hook_unregister(&hooks[i]);
+	hot_registered = false;
+}
+
+static void hot_remove_fn(struct work_struct *work)
+{
+	mutex_lock(&hot_mutex);
+	if (hot_registered && !atomic_read(&hot_users))
+		hot_unregister();
+	mutex_unlock(&hot_mutex);
+}
+
+static DECLARE_DELAYED_WORK(hot_remove_work, hot_remove_fn);
+
+/* Before a VM is attached; process context. */
+int xenhv_hooks_get(void)
+{
+	int i, ret = 0;
+
+	mutex_lock(&hot_mutex);
+	for (i = 0; !hot_registered && i < ARRAY_SIZE(hooks); i++) {
+		if (hooks[i].always)
+			continue;
+		ret = hook_register(&hooks[i]);
+		if (ret) {
+			hot_unregister();
+			goto out;
+		}
+	}
+	hot_registered = true;
+	atomic_inc(&hot_users);
+out:
+	mutex_unlock(&hot_mutex);
+	return ret;
+}
+
+/* After a VM stopped being attached; any context. */
+void xenhv_hooks_put(void)
+{
+	if (atomic_dec_and_test(&hot_users))
+		schedule_delayed_work(&hot_remove_work, HZ);
+}
+
+/* Whether the hooks of the hot path are registered: for the tests. */
+bool xenhv_hooks_registered(void)
+{
+	return READ_ONCE(hot_registered);
 }
 
 int xenhv_hook_init(void)
@@ -463,7 +557,9 @@ int xenhv_hook_init(void)
 	int i, ret;
 
 	for (i = 0; i < ARRAY_SIZE(hooks); i++) {
-		ret = hook_install(&hooks[i]);
+		ret = hook_filter(&hooks[i]);
+		if (!ret && hooks[i].always)
+			ret = hook_register(&hooks[i]);
 		if (ret)
 			goto err;
 	}
@@ -482,7 +578,10 @@ err:
 	return ret;
 }
 
-/* Unregistering waits for callbacks in flight; wrappers are not reentered. */
+/*
+ * No VM is attached (each attachment holds the module). Unregistering
+ * waits for callbacks in flight; wrappers are not reentered.
+ */
 void xenhv_hook_exit(void)
 {
 	int i;
@@ -491,6 +590,12 @@ void xenhv_hook_exit(void)
 		unregister_kretprobe(&check_extension_probe);
 		check_extension_probed = false;
 	}
-	for (i = ARRAY_SIZE(hooks) - 1; i >= 0; i--)
-		hook_remove(&hooks[i]);
+	cancel_delayed_work_sync(&hot_remove_work);
+	for (i = ARRAY_SIZE(hooks) - 1; i >= 0; i--) {
+		hook_unregister(&hooks[i]);
+		if (hooks[i].filtered)
+			ftrace_free_filter(&hooks[i].ops);
+		hooks[i].filtered = false;
+	}
+	hot_registered = false;
 }

@@ -17,9 +17,12 @@ static int __init xenhv_init(void)
 	ret = xenhv_compat_init();
 	if (ret)
 		return ret;
-	ret = xenhv_hook_init();
+	ret = xenhv_vm_init();
 	if (ret)
 		goto err_compat;
+	ret = xenhv_hook_init();
+	if (ret)
+		goto err_vm;
 	ret = xenhv_dev_init();
 	if (ret)
 		goto err_hook;
@@ -28,6 +31,8 @@ static int __init xenhv_init(void)
 
 err_hook:
 	xenhv_hook_exit();
+err_vm:
+	xenhv_vm_exit();
 err_compat:
 	xenhv_compat_exit();
 	return ret;
@@ -39,6 +44,7 @@ static void __exit xenhv_exit(void)
 	xenhv_dev_exit();
 	xenhv_hook_exit();
 	rcu_barrier();	/* RCU callbacks of destroyed VMs: records, connections */
+	xenhv_vm_exit();
 	xenhv_compat_exit();
 	pr_info("unloaded\n");
 }

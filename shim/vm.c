@@ -10,8 +10,12 @@
  * it holds, stay until the VM is gone. rmmod therefore fails with EBUSY
  * while any VM that was ever attached still exists.
  *
+ * Lookup: the hooks find a VM's record by its struct kvm in a resizable
+ * hash table (rhashtable), so the cost of a lookup stays the same however
+ * many VMs are attached; the control plane walks the list of all records.
+ *
  * Locking: xenhv_vms_mutex serialises attach/detach and the control-plane
- * readers; xenhv_vms_lock (a spinlock) guards the hash table. Every walk of
+ * readers; xenhv_vms_lock (a spinlock) guards the list, the table its own. Every walk of
  * the table is under RCU, the control plane's too: destruction (which cannot
  * take the mutex) unlinks and frees other VMs' records at any time. A
  * record found by its struct kvm stays valid after the RCU section while
@@ -19,10 +23,10 @@
  * fd (the ioctls). One found by id (XENHV_STATS_BY_ID, XENHV_LIST_VMS) is
  * only read inside the RCU section.
  */
-#include <linux/hashtable.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/rculist.h>
+#include <linux/rhashtable.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/srcu.h>
@@ -31,7 +35,15 @@
 #include "xenhv.h"
 #include "core/core.h"
 
-static DEFINE_HASHTABLE(xenhv_vms, 6);
+static const struct rhashtable_params vm_params = {
+	.key_len = sizeof(struct kvm *),
+	.key_offset = offsetof(struct xenhv_vm, kvm),
+	.head_offset = offsetof(struct xenhv_vm, node),
+	.automatic_shrinking = true,
+};
+
+static struct rhashtable xenhv_vm_table;
+static LIST_HEAD(xenhv_vms);
 /* Calls inside an ABI (hooks): detach waits for them before tearing down. */
 DEFINE_SRCU(xenhv_calls);
 static DEFINE_SPINLOCK(xenhv_vms_lock);
@@ -41,16 +53,12 @@ static u64 xenhv_next_id = 1;
 /* The record of @kvm; the caller holds a reference on @kvm (see above). */
 static struct xenhv_vm *find_locked(struct kvm *kvm)
 {
-	struct xenhv_vm *vm, *found = NULL;
+	struct xenhv_vm *vm;
 
 	rcu_read_lock();
-	hash_for_each_possible_rcu(xenhv_vms, vm, node, (unsigned long)kvm)
-		if (vm->kvm == kvm) {
-			found = vm;
-			break;
-		}
+	vm = rhashtable_lookup(&xenhv_vm_table, &kvm, vm_params);
 	rcu_read_unlock();
-	return found;
+	return vm;
 }
 
 /*
@@ -62,10 +70,23 @@ struct xenhv_vm *xenhv_vm_lookup(struct kvm *kvm, const struct xenhv_abi **abi)
 	struct xenhv_vm *vm;
 
 	rcu_read_lock();
-	vm = find_locked(kvm);
+	vm = rhashtable_lookup(&xenhv_vm_table, &kvm, vm_params);
 	*abi = vm ? xenhv_vm_abi(vm) : NULL;
 	rcu_read_unlock();
 	return *abi ? vm : NULL;
+}
+
+/* Whether @kvm has an ABI now: the hooks' ftrace callbacks ask this. */
+bool notrace xenhv_vm_attached(struct kvm *kvm)
+{
+	struct xenhv_vm *vm;
+	bool ret;
+
+	rcu_read_lock();
+	vm = rhashtable_lookup(&xenhv_vm_table, &kvm, vm_params);
+	ret = vm && READ_ONCE(vm->abi);
+	rcu_read_unlock();
+	return ret;
 }
 
 /* Called from kvm_arch_destroy_vm(), in atomic context: nothing may sleep. */
@@ -74,13 +95,16 @@ void xenhv_vm_destroyed(struct kvm *kvm)
 	struct xenhv_vm *vm;
 	unsigned long flags;
 
-	spin_lock_irqsave(&xenhv_vms_lock, flags);
 	vm = find_locked(kvm);
-	if (vm)
-		hash_del_rcu(&vm->node);
-	spin_unlock_irqrestore(&xenhv_vms_lock, flags);
 	if (!vm)
 		return;
+	rhashtable_remove_fast(&xenhv_vm_table, &vm->node, vm_params);
+	spin_lock_irqsave(&xenhv_vms_lock, flags);
+	list_del_rcu(&vm->link);
+	spin_unlock_irqrestore(&xenhv_vms_lock, flags);
+	/* An attached VM ends here without a detach. */
+	if (vm->abi)
+		xenhv_hooks_put();
 	xenhv_xen_abi.destroy(vm);
 	xenhv_hv_abi.destroy(vm);
 	kfree_rcu(vm, rcu);
@@ -150,17 +174,26 @@ long xenhv_vm_attach(struct kvm *kvm, struct xenhv_attach *at)
 		spin_lock_init(&new->hv.lock);
 		vm = new;
 	}
+	/* The hooks are in place before the ABI can be published. */
+	ret = xenhv_hooks_get();
+	if (ret)
+		goto out;
 	/* The ABI's state is only read while vm->abi points at that ABI. */
 	ret = abi->attach(vm, at);
 	if (ret)
-		goto out;
+		goto out_hooks;
 	vm->flags = at->flags;
 	vm->cfg = *at;
 	if (new) {
+		ret = rhashtable_insert_fast(&xenhv_vm_table, &new->node, vm_params);
+		if (ret) {
+			abi->detach(new);
+			goto out_hooks;
+		}
 		__module_get(THIS_MODULE);
 		new->id = xenhv_next_id++;
 		spin_lock_irqsave(&xenhv_vms_lock, flags);
-		hash_add_rcu(xenhv_vms, &new->node, (unsigned long)kvm);
+		list_add_tail_rcu(&new->link, &xenhv_vms);
 		spin_unlock_irqrestore(&xenhv_vms_lock, flags);
 		new = NULL;
 	}
@@ -168,6 +201,9 @@ long xenhv_vm_attach(struct kvm *kvm, struct xenhv_attach *at)
 	smp_store_release(&vm->abi, abi);
 	at->vm_id = vm->id;
 	ret = 0;
+	goto out;
+out_hooks:
+	xenhv_hooks_put();
 out:
 	mutex_unlock(&xenhv_vms_mutex);
 	kfree(new);
@@ -220,6 +256,8 @@ static long vm_detach(struct kvm *kvm, bool reattach, u32 door)
 		if (reattach && !ret)
 			/* The new state before the ABI, as in xenhv_vm_attach(). */
 			smp_store_release(&vm->abi, abi);
+		else
+			xenhv_hooks_put();
 	}
 	mutex_unlock(&xenhv_vms_mutex);
 	return ret;
@@ -323,9 +361,8 @@ long xenhv_vm_hv_ioctl(struct kvm *kvm, unsigned int cmd, void *arg)
 static struct xenhv_vm *find_by_id(u64 id)
 {
 	struct xenhv_vm *vm;
-	int bkt;
 
-	hash_for_each_rcu(xenhv_vms, bkt, vm, node)
+	list_for_each_entry_rcu(vm, &xenhv_vms, link)
 		if (vm->id == id)
 			return vm;
 	return NULL;
@@ -360,11 +397,11 @@ long xenhv_vm_list(struct xenhv_vm_info *info, u32 *nr)
 {
 	struct xenhv_vm *vm;
 	u32 n = 0;
-	int bkt, i, j;
+	int i, j;
 
 	mutex_lock(&xenhv_vms_mutex);
 	rcu_read_lock();
-	hash_for_each_rcu(xenhv_vms, bkt, vm, node) {
+	list_for_each_entry_rcu(vm, &xenhv_vms, link) {
 		if (n < *nr) {
 			const struct xenhv_abi *abi = READ_ONCE(vm->abi);
 			u64 calls = 0;
@@ -420,4 +457,15 @@ long xenhv_vm_cpuid(struct kvm *kvm, struct kvm_cpuid_entry2 *e, u32 *nent)
 out:
 	mutex_unlock(&xenhv_vms_mutex);
 	return ret;
+}
+
+int xenhv_vm_init(void)
+{
+	return rhashtable_init(&xenhv_vm_table, &vm_params);
+}
+
+/* Every record is gone: each holds a module reference. */
+void xenhv_vm_exit(void)
+{
+	rhashtable_destroy(&xenhv_vm_table);
 }

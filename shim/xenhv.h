@@ -9,6 +9,7 @@
 
 #include "compat/kvm.h"
 #include <linux/atomic.h>
+#include <linux/rhashtable-types.h>
 #include <linux/spinlock.h>
 #include <linux/srcu.h>
 #include <uapi/linux/xenhv_shim.h>
@@ -86,7 +87,8 @@ enum xenhv_stat { XENHV_STAT_KERNEL, XENHV_STAT_USER, XENHV_STAT_ERROR, XENHV_NR
 
 /**
  * struct xenhv_vm - the shim's state for one KVM VM
- * @node: in the table of VMs, hashed by @kvm.
+ * @node: in the table of VMs, keyed by @kvm.
+ * @link: in the list of all VMs, for the control plane.
  * @rcu: for freeing after lockless lookups.
  * @kvm: the VM; the record lives until KVM destroys it.
  * @id: attachment id reported to userspace.
@@ -106,7 +108,8 @@ enum xenhv_stat { XENHV_STAT_KERNEL, XENHV_STAT_USER, XENHV_STAT_ERROR, XENHV_NR
 static_assert(!(XENHV_ATTACH_KVM_UAPI & XENHV_ATTACH_FLAGS));
 
 struct xenhv_vm {
-	struct hlist_node node;
+	struct rhash_head node;
+	struct list_head link;
 	struct rcu_head rcu;
 	struct kvm *kvm;
 	u64 id;
@@ -148,6 +151,9 @@ static inline const struct xenhv_abi *xenhv_vm_abi(struct xenhv_vm *vm)
 }
 
 void xenhv_vm_destroyed(struct kvm *kvm);
+bool xenhv_vm_attached(struct kvm *kvm);
+int xenhv_vm_init(void);
+void xenhv_vm_exit(void);
 long xenhv_vm_attach(struct kvm *kvm, struct xenhv_attach *at);
 long xenhv_vm_detach(struct kvm *kvm);
 long xenhv_vm_uapi_detach(struct kvm *kvm);
@@ -194,6 +200,9 @@ int xenhv_xen_uapi_pending(struct kvm_vcpu *vcpu, bool pending);
 
 int xenhv_hook_init(void);
 void xenhv_hook_exit(void);
+int xenhv_hooks_get(void);
+void xenhv_hooks_put(void);
+bool xenhv_hooks_registered(void);
 
 /* dev.c */
 int xenhv_dev_init(void);

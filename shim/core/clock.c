@@ -29,7 +29,7 @@ u64 xenhv_clock_now(const struct xenhv_clock *c)
  * of @hz: write NSEC_PER_SEC / hz as m * 2^shift with m in [1/2, 1), then
  * mul = m * 2^32.
  */
-static void scale_for(u64 hz, u32 *mul, s8 *shift)
+static void scale_compute(u64 hz, u32 *mul, s8 *shift)
 {
 	u64 num = NSEC_PER_SEC, den = hz;
 	int s = 0;
@@ -53,6 +53,30 @@ static void scale_for(u64 hz, u32 *mul, s8 *shift)
 	*shift = s;
 }
 
+/*
+ * The timer and reference-counter calls need the scale of the vCPU's TSC
+ * rate on every call, and every VM of a host normally runs at one rate: the
+ * last one computed is kept, packed in one word (kHz in bits 63..40, the
+ * shift in 39..32, mul in 31..0) so that readers need no lock. kHz of 0 or
+ * beyond 24 bits is computed each time.
+ */
+#define SCALE_KHZ_SHIFT	40
+static u64 scale_cache;
+
+static void scale_for_khz(u64 khz, u32 *mul, s8 *shift)
+{
+	u64 c = READ_ONCE(scale_cache);
+
+	if (khz && khz < (1ull << (64 - SCALE_KHZ_SHIFT)) && c >> SCALE_KHZ_SHIFT == khz) {
+		*mul = (u32)c;
+		*shift = (s8)(c >> 32);
+		return;
+	}
+	scale_compute(khz * 1000, mul, shift);
+	if (khz && khz < (1ull << (64 - SCALE_KHZ_SHIFT)))
+		WRITE_ONCE(scale_cache, khz << SCALE_KHZ_SHIFT | (u64)(u8)*shift << 32 | *mul);
+}
+
 void xenhv_clock_scale(const struct xenhv_clock *c, struct kvm_vcpu *vcpu,
 		       struct xenhv_tsc_scale *s)
 {
@@ -60,7 +84,7 @@ void xenhv_clock_scale(const struct xenhv_clock *c, struct kvm_vcpu *vcpu,
 
 	s->tsc_timestamp = KVM_FN(kvm_read_l1_tsc)(vcpu, c->ref_tsc);
 	s->system_time = 0;
-	scale_for(khz * 1000, &s->mul, &s->shift);
+	scale_for_khz(khz, &s->mul, &s->shift);
 }
 
 /*
@@ -108,7 +132,7 @@ void xenhv_kvmclock_scale(struct kvm_vcpu *vcpu, struct xenhv_tsc_scale *s)
 	}
 	s->tsc_timestamp = KVM_FN(kvm_read_l1_tsc)(vcpu, host_tsc);
 	s->system_time = ns;
-	scale_for(khz * 1000, &s->mul, &s->shift);
+	scale_for_khz(khz, &s->mul, &s->shift);
 }
 
 /*
