@@ -17,7 +17,8 @@
 #
 # Usage: scripts/deps.sh [--refresh] [--checkpatch] [SERIES...]
 #   SERIES defaults to "6.1 6.12 7"; "qemu10" fetches QEMU 10 (fetch_qemu
-#   below), "vng" installs virtme-ng (fetch_vng); --checkpatch also extracts checkpatch.pl
+#   below), "vng" installs virtme-ng (fetch_vng), "plot" gnuplot (make bench's
+#   plots); --checkpatch also extracts checkpatch.pl
 #   (and its data files) from Debian's newest linux-source package.
 # Re-running is a no-op once everything is present; --refresh looks for newer
 # kernels in the archive.
@@ -350,6 +351,12 @@ mkdir -p "$cache"
 for s in "${series[@]}"; do
 	if [ "$s" = vng ]; then
 		fetch_vng
+	elif [ "$s" = plot ]; then
+		command -v gnuplot >/dev/null || {
+			apt_update_once
+			as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+				--no-install-recommends gnuplot-nox
+		}
 	elif [ "$s" = qemu10 ]; then
 		fetch_qemu
 	elif [ "$s" = debug ]; then

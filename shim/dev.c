@@ -121,7 +121,7 @@ static long ioctl_stats(void __user *argp)
 	if (copy_from_user(st, argp, offsetof(struct xenhv_vm_stats, ops)))
 		goto out;
 	ret = -EINVAL;
-	if ((st->flags & ~XENHV_STATS_BY_ID) || st->abi || st->nr_ops ||
+	if ((st->flags & ~XENHV_STATS_BY_ID) || st->abi || st->nr_ops || st->mem_bytes ||
 	    !all_zero(st->reserved, sizeof(st->reserved)))
 		goto out;
 	if (!(st->flags & XENHV_STATS_BY_ID)) {

@@ -26,6 +26,7 @@
  * ioctl hooks stay registered while the module is loaded.
  */
 #include <linux/ftrace.h>
+#include <linux/indirect_call_wrapper.h>
 #include <linux/kprobes.h>
 #include "compat/kvm.h"
 #include <linux/module.h>
@@ -34,58 +35,49 @@
 #include "xenhv.h"
 #include "guest.h"
 
-typedef int (*vcpu_fn_t)(struct kvm_vcpu *vcpu);
-typedef int (*msr_fn_t)(struct kvm_vcpu *vcpu, struct msr_data *msr);
-
 /*
- * Each wrapper looks the VM up; an attached one's ABI is entered inside
- * xenhv_calls (see xenhv.h), and KVM's original runs outside it.
+ * The wrappers: the callback found @vm attached and passes it in the
+ * argument register after the function's own. An attached VM's ABI is
+ * entered inside xenhv_calls (see xenhv.h), and read again there: NULL
+ * once detach began, and KVM's original then runs outside it.
  */
-static int hook_hypercall(struct kvm_vcpu *vcpu)
+static int hook_hypercall(struct kvm_vcpu *vcpu, struct xenhv_vm *vm)
 {
 	const struct xenhv_abi *abi;
-	struct xenhv_vm *vm = xenhv_vm_lookup(vcpu->kvm, &abi);
 	int idx, ret = 0;
 
-	if (!vm)
-		return KVM_FN(kvm_emulate_hypercall)(vcpu);
 	idx = xenhv_calls_enter();
 	abi = xenhv_vm_abi(vm);
 	if (abi)
-		ret = abi->hypercall(vcpu, vm);
+		ret = INDIRECT_CALL_2(abi->hypercall, xenhv_xen_hypercall, xenhv_hv_hypercall,
+				      vcpu, vm);
 	xenhv_calls_exit(idx);
 	return abi ? ret : KVM_FN(kvm_emulate_hypercall)(vcpu);
 }
 
-static int hook_get_msr(struct kvm_vcpu *vcpu, struct msr_data *msr)
+static int hook_get_msr(struct kvm_vcpu *vcpu, struct msr_data *msr, struct xenhv_vm *vm)
 {
 	const struct xenhv_abi *abi;
-	struct xenhv_vm *vm = xenhv_vm_lookup(vcpu->kvm, &abi);
 	int idx, ret = XENHV_MSR_PASS;
 
-	if (vm) {
-		idx = xenhv_calls_enter();
-		abi = xenhv_vm_abi(vm);
-		if (abi)
-			ret = abi->get_msr(vcpu, vm, msr);
-		xenhv_calls_exit(idx);
-	}
+	idx = xenhv_calls_enter();
+	abi = xenhv_vm_abi(vm);
+	if (abi)
+		ret = abi->get_msr(vcpu, vm, msr);
+	xenhv_calls_exit(idx);
 	return ret != XENHV_MSR_PASS ? ret : KVM_FN(kvm_get_msr_common)(vcpu, msr);
 }
 
-static int hook_set_msr(struct kvm_vcpu *vcpu, struct msr_data *msr)
+static int hook_set_msr(struct kvm_vcpu *vcpu, struct msr_data *msr, struct xenhv_vm *vm)
 {
 	const struct xenhv_abi *abi;
-	struct xenhv_vm *vm = xenhv_vm_lookup(vcpu->kvm, &abi);
 	int idx, ret = XENHV_MSR_PASS;
 
-	if (vm) {
-		idx = xenhv_calls_enter();
-		abi = xenhv_vm_abi(vm);
-		if (abi)
-			ret = abi->set_msr(vcpu, vm, msr);
-		xenhv_calls_exit(idx);
-	}
+	idx = xenhv_calls_enter();
+	abi = xenhv_vm_abi(vm);
+	if (abi)
+		ret = abi->set_msr(vcpu, vm, msr);
+	xenhv_calls_exit(idx);
 	return ret != XENHV_MSR_PASS ? ret : KVM_FN(kvm_set_msr_common)(vcpu, msr);
 }
 
@@ -101,14 +93,13 @@ static bool cpuid_faulting(struct kvm_vcpu *vcpu)
  * ABI, so KVM's own signature cannot show through at another base. CPUID
  * faulting stays KVM's business.
  */
-static int hook_cpuid(struct kvm_vcpu *vcpu)
+static int hook_cpuid(struct kvm_vcpu *vcpu, struct xenhv_vm *vm)
 {
 	const struct xenhv_abi *abi;
-	struct xenhv_vm *vm = xenhv_vm_lookup(vcpu->kvm, &abi);
 	u32 leaf, r[4];
 	int idx;
 
-	if (!vm || !(vm->flags & XENHV_ATTACH_CPUID))
+	if (!(vm->flags & XENHV_ATTACH_CPUID))
 		goto native;
 	leaf = xenhv_reg(vcpu, VCPU_REGS_RAX);
 	if ((leaf & 0xffff0000) != 0x40000000 || cpuid_faulting(vcpu))
@@ -131,19 +122,16 @@ native:
 	return KVM_FN(kvm_emulate_cpuid)(vcpu);
 }
 
-static int hook_halt(struct kvm_vcpu *vcpu)
+static int hook_halt(struct kvm_vcpu *vcpu, struct xenhv_vm *vm)
 {
 	const struct xenhv_abi *abi;
-	struct xenhv_vm *vm = xenhv_vm_lookup(vcpu->kvm, &abi);
 	int idx;
 
-	if (vm && abi->halt) {
-		idx = xenhv_calls_enter();
-		abi = xenhv_vm_abi(vm);
-		if (abi)
-			abi->halt(vcpu, vm);
-		xenhv_calls_exit(idx);
-	}
+	idx = xenhv_calls_enter();
+	abi = xenhv_vm_abi(vm);
+	if (abi && abi->halt)
+		abi->halt(vcpu, vm);
+	xenhv_calls_exit(idx);
 	return KVM_FN(kvm_emulate_halt)(vcpu);
 }
 
@@ -162,6 +150,10 @@ static bool hook_auto_eoi(struct kvm_vcpu *vcpu, struct xenhv_vm *vm, int vector
 	bool ret = false;
 	int idx;
 
+	/* The ABIs are static: only Hyper-V has AutoEOI, a Xen VM stops here. */
+	abi = xenhv_vm_abi(vm);
+	if (!abi || !abi->auto_eoi)
+		return false;
 	idx = xenhv_calls_enter();
 	abi = xenhv_vm_abi(vm);
 	if (abi && abi->auto_eoi)
@@ -171,32 +163,27 @@ static bool hook_auto_eoi(struct kvm_vcpu *vcpu, struct xenhv_vm *vm, int vector
 }
 
 #ifdef COMPAT_HAS_APIC_ACK_INTERRUPT
-static void hook_apic_ack(struct kvm_vcpu *vcpu, int vector)
+static void hook_apic_ack(struct kvm_vcpu *vcpu, int vector, struct xenhv_vm *vm)
 {
-	const struct xenhv_abi *abi;
-	struct xenhv_vm *vm = xenhv_vm_lookup(vcpu->kvm, &abi);
-
 	KVM_FN(kvm_apic_ack_interrupt)(vcpu, vector);
-	if (vm && abi->auto_eoi && hook_auto_eoi(vcpu, vm, vector))
+	if (hook_auto_eoi(vcpu, vm, vector))
 		KVM_FN(kvm_lapic_set_eoi)(vcpu);
 }
 
-#define HOOK_ACK	REDIRECT(kvm_apic_ack_interrupt, hook_apic_ack)
+#define HOOK_ACK	REDIRECT(kvm_apic_ack_interrupt, hook_apic_ack, 2)
 #else
 /*
  * kvm_cpu_get_interrupt() serves the PIC first, then the LAPIC: a vector is
  * the LAPIC's when it was the highest one the LAPIC had pending.
  */
-static int hook_get_interrupt(struct kvm_vcpu *vcpu)
+static int hook_get_interrupt(struct kvm_vcpu *vcpu, struct xenhv_vm *vm)
 {
-	const struct xenhv_abi *abi;
-	struct xenhv_vm *vm = xenhv_vm_lookup(vcpu->kvm, &abi);
 	int irr, vector;
 
 	vector = xenhv_xen_uapi_pending(vcpu, true);
 	if (vector)
 		return vector;	/* an external interrupt: no LAPIC state */
-	if (!vm || !abi->auto_eoi || !hook_auto_eoi(vcpu, vm, -1)) {
+	if (!hook_auto_eoi(vcpu, vm, -1)) {
 		vector = KVM_FN(kvm_cpu_get_interrupt)(vcpu);
 		/*
 		 * Nothing, though an injectable interrupt was reported: another
@@ -215,7 +202,7 @@ static int hook_get_interrupt(struct kvm_vcpu *vcpu)
 	return vector;
 }
 
-#define HOOK_ACK	REDIRECT(kvm_cpu_get_interrupt, hook_get_interrupt)
+#define HOOK_ACK	REDIRECT(kvm_cpu_get_interrupt, hook_get_interrupt, 1)
 
 #ifndef CONFIG_KVM_XEN
 /*
@@ -224,12 +211,12 @@ static int hook_get_interrupt(struct kvm_vcpu *vcpu)
  * for injection and for wakeup, delivered by hook_get_interrupt() above,
  * and looked for at each KVM_RUN and halt.
  */
-static int hook_has_injectable_intr(struct kvm_vcpu *vcpu)
+static int hook_has_injectable_intr(struct kvm_vcpu *vcpu, struct xenhv_vm *vm)
 {
 	return xenhv_xen_uapi_pending(vcpu, true) ? 1 : KVM_FN(kvm_cpu_has_injectable_intr)(vcpu);
 }
 
-static int hook_has_interrupt(struct kvm_vcpu *vcpu)
+static int hook_has_interrupt(struct kvm_vcpu *vcpu, struct xenhv_vm *vm)
 {
 	return xenhv_xen_uapi_pending(vcpu, true) ? 1 : KVM_FN(kvm_cpu_has_interrupt)(vcpu);
 }
@@ -240,6 +227,7 @@ struct xenhv_hook {
 	const char *name;
 	void * const *target;	/* KVM function's table entry; NULL: by name */
 	void *wrapper;		/* NULL: plain callback, see destroy_cb() */
+	int vm_arg;		/* redirect_cb(): the wrapper's argument for the VM */
 	bool (*serves)(unsigned int ioctl);	/* ioctl_cb(): which go to wrapper */
 	bool always;		/* registered while the module is loaded */
 	struct ftrace_ops ops;
@@ -248,17 +236,25 @@ struct xenhv_hook {
 };
 
 /*
- * Every redirected function takes the vCPU first. No recursion guard: the
- * callback calls none of the functions it is registered on.
+ * Every redirected function takes the vCPU first; its wrapper takes the
+ * same arguments and then the VM's record, which the callback found. No
+ * recursion guard: the callback calls none of the functions it is
+ * registered on.
  */
 static void notrace redirect_cb(unsigned long ip, unsigned long parent_ip,
 				struct ftrace_ops *ops, struct ftrace_regs *fregs)
 {
 	struct xenhv_hook *h = container_of(ops, struct xenhv_hook, ops);
 	struct kvm_vcpu *vcpu = (struct kvm_vcpu *)xenhv_ftrace_arg(fregs, 0);
+	struct xenhv_vm *vm;
 
-	if (!within_module(parent_ip, THIS_MODULE) && xenhv_vm_attached(vcpu->kvm))
-		ftrace_regs_set_instruction_pointer(fregs, (unsigned long)h->wrapper);
+	if (within_module(parent_ip, THIS_MODULE))
+		return;
+	vm = xenhv_vm_attached(vcpu->kvm);
+	if (!vm)
+		return;
+	xenhv_ftrace_set_arg(fregs, h->vm_arg, (unsigned long)vm);
+	ftrace_regs_set_instruction_pointer(fregs, (unsigned long)h->wrapper);
 }
 
 /* kvm_arch_destroy_vm(struct kvm *kvm): the VM's vCPUs exist, none runs. */
@@ -413,12 +409,11 @@ static bool check_extension_probed;
 	.ops = { .func = cb, .flags = FTRACE_OPS_FL_SAVE_REGS | FTRACE_OPS_FL_RECURSION }, \
 }
 
-#define REDIRECT(fn, wrap) {						\
+/* @nargs: the number of @fn's arguments, where @wrap takes the VM. */
+#define REDIRECT(fn, wrap, nargs) {					\
 	.name = #fn, .target = (void * const *)&xenhv_kvm.fn, .wrapper = wrap, \
-	.ops = {							\
-		.func = redirect_cb,					\
-		.flags = XENHV_FTRACE_REDIRECT_FLAGS & ~FTRACE_OPS_FL_RECURSION, \
-	},								\
+	.vm_arg = nargs,						\
+	.ops = { .func = redirect_cb, .flags = XENHV_FTRACE_REDIRECT_FLAGS }, \
 }
 
 static struct xenhv_hook hooks[] = {
@@ -431,11 +426,11 @@ static struct xenhv_hook hooks[] = {
 			.flags = FTRACE_OPS_FL_SAVE_REGS | FTRACE_OPS_FL_RECURSION,
 		},
 	},
-	REDIRECT(kvm_emulate_hypercall, hook_hypercall),
-	REDIRECT(kvm_get_msr_common, hook_get_msr),
-	REDIRECT(kvm_set_msr_common, hook_set_msr),
-	REDIRECT(kvm_emulate_cpuid, hook_cpuid),
-	REDIRECT(kvm_emulate_halt, hook_halt),
+	REDIRECT(kvm_emulate_hypercall, hook_hypercall, 1),
+	REDIRECT(kvm_get_msr_common, hook_get_msr, 2),
+	REDIRECT(kvm_set_msr_common, hook_set_msr, 2),
+	REDIRECT(kvm_emulate_cpuid, hook_cpuid, 1),
+	REDIRECT(kvm_emulate_halt, hook_halt, 1),
 	HOOK_ACK,
 	CALLBACK(kvm_arch_vcpu_ioctl_set_mpstate, mpstate_cb),
 	CALLBACK(kvm_arch_vcpu_load, load_cb),
@@ -444,8 +439,8 @@ static struct xenhv_hook hooks[] = {
 	IOCTL(kvm_arch_vm_ioctl, hook_xen_vm_ioctl, xenhv_xen_uapi_vm_ioctl),
 	IOCTL(kvm_arch_vcpu_ioctl, hook_xen_vcpu_ioctl, xenhv_xen_uapi_vcpu_ioctl),
 #ifdef XENHV_HOOKS_GET_INTERRUPT
-	REDIRECT(kvm_cpu_has_injectable_intr, hook_has_injectable_intr),
-	REDIRECT(kvm_cpu_has_interrupt, hook_has_interrupt),
+	REDIRECT(kvm_cpu_has_injectable_intr, hook_has_injectable_intr, 1),
+	REDIRECT(kvm_cpu_has_interrupt, hook_has_interrupt, 1),
 	CALLBACK(kvm_arch_vcpu_ioctl_run, run_cb),
 #endif
 #endif

@@ -23,6 +23,7 @@
  * fd (the ioctls). One found by id (XENHV_STATS_BY_ID, XENHV_LIST_VMS) is
  * only read inside the RCU section.
  */
+#include <linux/hash.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/rculist.h>
@@ -35,8 +36,15 @@
 #include "xenhv.h"
 #include "core/core.h"
 
+/* A multiplicative hash of the pointer: cheaper than jhash, as spread. */
+static u32 vm_hashfn(const void *key, u32 len, u32 seed)
+{
+	return hash_64((unsigned long)*(struct kvm * const *)key ^ seed, 32);
+}
+
 static const struct rhashtable_params vm_params = {
 	.key_len = sizeof(struct kvm *),
+	.hashfn = vm_hashfn,
 	.key_offset = offsetof(struct xenhv_vm, kvm),
 	.head_offset = offsetof(struct xenhv_vm, node),
 	.automatic_shrinking = true,
@@ -76,17 +84,22 @@ struct xenhv_vm *xenhv_vm_lookup(struct kvm *kvm, const struct xenhv_abi **abi)
 	return *abi ? vm : NULL;
 }
 
-/* Whether @kvm has an ABI now: the hooks' ftrace callbacks ask this. */
-bool notrace xenhv_vm_attached(struct kvm *kvm)
+/*
+ * @kvm's record when it has an ABI now, else NULL: the hooks' ftrace
+ * callbacks ask this. The record stays valid while the caller holds a
+ * reference on @kvm (there, a vCPU of it runs); its ABI is read again
+ * inside xenhv_calls.
+ */
+struct xenhv_vm *notrace xenhv_vm_attached(struct kvm *kvm)
 {
 	struct xenhv_vm *vm;
-	bool ret;
 
 	rcu_read_lock();
 	vm = rhashtable_lookup(&xenhv_vm_table, &kvm, vm_params);
-	ret = vm && READ_ONCE(vm->abi);
+	if (vm && !READ_ONCE(vm->abi))
+		vm = NULL;
 	rcu_read_unlock();
-	return ret;
+	return vm;
 }
 
 /* Called from kvm_arch_destroy_vm(), in atomic context: nothing may sleep. */
@@ -382,6 +395,9 @@ long xenhv_vm_stats(struct kvm *kvm, struct xenhv_vm_stats *st)
 		st->vm_id = vm->id;
 		st->abi = abi ? abi->id : XENHV_ABI_NATIVE;
 		st->nr_ops = XENHV_NR_OPS;
+		/* The ABI's state can be walked only while the VM is held. */
+		if (kvm && abi)
+			st->mem_bytes = ksize(vm) + abi->mem_bytes(vm);
 		for (i = 0; i < XENHV_NR_OPS; i++) {
 			st->ops[i].kernel = atomic64_read(&vm->stats[i][XENHV_STAT_KERNEL]);
 			st->ops[i].user = atomic64_read(&vm->stats[i][XENHV_STAT_USER]);

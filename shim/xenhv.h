@@ -41,6 +41,8 @@ struct xenhv_vm;
  * @detach: release everything (timers, VMM bindings, pinned pages, vCPU
  *	state): no call of the ABI runs for the VM any more; process context.
  * @destroy: free everything; called when KVM destroys the VM, in atomic context.
+ * @mem_bytes: bytes of the ABI's state of @vm; under xenhv_vms_mutex, with
+ *	the VM held by its caller.
  */
 struct xenhv_abi {
 	u32 id;
@@ -56,10 +58,14 @@ struct xenhv_abi {
 	bool (*auto_eoi)(struct kvm_vcpu *vcpu, struct xenhv_vm *vm, int vector);
 	void (*detach)(struct xenhv_vm *vm);
 	void (*destroy)(struct xenhv_vm *vm);
+	u64 (*mem_bytes)(struct xenhv_vm *vm);
 };
 
 extern const struct xenhv_abi xenhv_xen_abi;
 extern const struct xenhv_abi xenhv_hv_abi;
+/* The ABIs' hypercall entries, called directly on the hot path (hook.c). */
+int xenhv_xen_hypercall(struct kvm_vcpu *vcpu, struct xenhv_vm *vm);
+int xenhv_hv_hypercall(struct kvm_vcpu *vcpu, struct xenhv_vm *vm);
 
 struct xen_vm;
 
@@ -151,7 +157,7 @@ static inline const struct xenhv_abi *xenhv_vm_abi(struct xenhv_vm *vm)
 }
 
 void xenhv_vm_destroyed(struct kvm *kvm);
-bool xenhv_vm_attached(struct kvm *kvm);
+struct xenhv_vm *xenhv_vm_attached(struct kvm *kvm);
 int xenhv_vm_init(void);
 void xenhv_vm_exit(void);
 long xenhv_vm_attach(struct kvm *kvm, struct xenhv_attach *at);

@@ -17,7 +17,7 @@
 #include "guest.h"
 #include "xtest.h"
 
-#define VM_MAX_VCPUS		8
+#define VM_MAX_VCPUS		16
 #define VM_DEFAULT_MEM		(64ul << 20)
 
 /* Guest physical layout (identity mapped, first 1 GiB). */

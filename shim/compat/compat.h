@@ -14,11 +14,34 @@
 #define ftrace_regs_set_instruction_pointer(fregs, _ip) \
 	(ftrace_get_regs(fregs)->ip = (_ip))
 #define XENHV_FTRACE_REDIRECT_FLAGS \
-	(FTRACE_OPS_FL_SAVE_REGS | FTRACE_OPS_FL_IPMODIFY | FTRACE_OPS_FL_RECURSION)
+	(FTRACE_OPS_FL_SAVE_REGS | FTRACE_OPS_FL_IPMODIFY)
 #else
-#define XENHV_FTRACE_REDIRECT_FLAGS \
-	(FTRACE_OPS_FL_IPMODIFY | FTRACE_OPS_FL_RECURSION)
+#define XENHV_FTRACE_REDIRECT_FLAGS	FTRACE_OPS_FL_IPMODIFY
 #endif
+
+/*
+ * Argument register @n (1 or 2) of a traced function, set by a redirecting
+ * callback for the function it redirects to: the registers the callback
+ * sees are the ones the call continues with.
+ */
+#if defined(COMPAT_NEED_FTRACE_REGS_SET_IP)
+#define xenhv_ftrace_pt_regs(fregs)	ftrace_get_regs(fregs)
+#elif defined(COMPAT_HAS_ARCH_FTRACE_REGS)
+#define xenhv_ftrace_pt_regs(fregs)	(&arch_ftrace_regs(fregs)->regs)
+#else
+#define xenhv_ftrace_pt_regs(fregs)	(&(fregs)->regs)
+#endif
+
+static __always_inline void xenhv_ftrace_set_arg(struct ftrace_regs *fregs, int n,
+						 unsigned long val)
+{
+	struct pt_regs *regs = xenhv_ftrace_pt_regs(fregs);
+
+	if (n == 1)
+		regs->si = val;
+	else
+		regs->dx = val;
+}
 
 /* Argument @n of a traced function, from an ops with the flags above. */
 #ifdef COMPAT_NEED_FTRACE_REGS_SET_IP

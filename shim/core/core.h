@@ -21,6 +21,36 @@ void xenhv_core_block(struct kvm_vcpu *vcpu);
 void xenhv_core_unblock(struct kvm_vcpu *vcpu);
 
 /*
+ * An ABI's per-vCPU state, by KVM's vCPU index: a two-level table whose
+ * blocks of XENHV_VCPU_BLOCK pointers are allocated as vCPUs of their range
+ * first use the ABI, so that a VM pays for the vCPUs it has rather than for
+ * KVM_MAX_VCPUS. Blocks and entries, once set, stay until the table is
+ * freed (detach or VM destruction, when no call of the ABI runs), so that
+ * lookups take no lock: any context.
+ */
+#define XENHV_VCPU_BLOCK	64
+
+struct xenhv_vcpu_table {
+	u32 nr;		/* indexes below this may have state */
+	void **blocks[DIV_ROUND_UP(KVM_MAX_VCPUS, XENHV_VCPU_BLOCK)];
+};
+
+static inline void *xenhv_vcpu_table_find(struct xenhv_vcpu_table *t, u32 idx)
+{
+	void **b;
+
+	if (idx >= t->nr)
+		return NULL;
+	b = READ_ONCE(t->blocks[idx / XENHV_VCPU_BLOCK]);
+	return b ? READ_ONCE(b[idx % XENHV_VCPU_BLOCK]) : NULL;
+}
+
+void xenhv_vcpu_table_init(struct xenhv_vcpu_table *t, struct kvm *kvm);
+void *xenhv_vcpu_table_set(struct xenhv_vcpu_table *t, u32 idx, void *p);
+void xenhv_vcpu_table_free(struct xenhv_vcpu_table *t);
+size_t xenhv_vcpu_table_bytes(struct xenhv_vcpu_table *t);
+
+/*
  * The VM's clock: guest "system time" counts nanoseconds from attach. One
  * reference instant (host TSC, host monotonic and real time) serves every
  * vCPU, so the time each vCPU computes from its TSC agrees across vCPUs;

@@ -74,7 +74,7 @@ static u32 hv_op(u16 code)
 
 static void hv_vm_free(struct hv_vm *h)
 {
-	kfree(h->vcpus);
+	xenhv_vcpu_table_free(&h->vcpus);
 	kfree(h);
 }
 
@@ -91,12 +91,7 @@ static int hv_attach(struct xenhv_vm *vm, const struct xenhv_attach *at)
 		h = kzalloc(sizeof(*h), GFP_KERNEL_ACCOUNT);
 		if (!h)
 			return -ENOMEM;
-		h->nr_vcpus = min_t(u32, vm->kvm->max_vcpus, KVM_MAX_VCPUS);
-		h->vcpus = kcalloc(h->nr_vcpus, sizeof(*h->vcpus), GFP_KERNEL_ACCOUNT);
-		if (!h->vcpus) {
-			kfree(h);
-			return -ENOMEM;
-		}
+		xenhv_vcpu_table_init(&h->vcpus, vm->kvm);
 		h->vm = vm;
 		raw_spin_lock_init(&h->lock);
 		mutex_init(&h->ops_lock);
@@ -130,10 +125,10 @@ static void hv_free(struct xenhv_vm *vm)
 	struct hv_vm *h = vm->hv.h;
 	u32 i;
 
-	for (i = 0; i < h->nr_vcpus; i++)
+	for (i = 0; i < h->vcpus.nr; i++)
 		if (hv_vcpu_find(h, i))
 			hv_vcpu_teardown(hv_vcpu_find(h, i));
-	for (i = 0; i < h->nr_vcpus; i++)
+	for (i = 0; i < h->vcpus.nr; i++)
 		if (hv_vcpu_find(h, i))
 			hv_vcpu_free(hv_vcpu_find(h, i));
 	vm->hv.h = NULL;
@@ -157,6 +152,24 @@ static void hv_detach(struct xenhv_vm *vm)
 	hv_auto_eoi_release(h, true);
 	mutex_unlock(&h->ops_lock);
 	hv_free(vm);
+}
+
+static u64 hv_mem_bytes(struct xenhv_vm *vm)
+{
+	struct hv_vm *h = vm->hv.h;
+	struct hv_vcpu *hvc;
+	u64 n;
+	u32 i;
+
+	if (!h)
+		return 0;
+	n = ksize(h) + xenhv_vcpu_table_bytes(&h->vcpus);
+	for (i = 0; i < h->vcpus.nr; i++) {
+		hvc = hv_vcpu_find(h, i);
+		if (hvc)
+			n += ksize(hvc);
+	}
+	return n;
 }
 
 /* KVM destroys the VM: atomic context, no vCPU runs any more. */
@@ -636,7 +649,7 @@ static u64 hv_call_feature(u16 code)
 	return 0;
 }
 
-static int hv_hypercall(struct kvm_vcpu *vcpu, struct xenhv_vm *vm)
+int xenhv_hv_hypercall(struct kvm_vcpu *vcpu, struct xenhv_vm *vm)
 {
 	struct hv_vm *h = to_hv(vm);
 	bool to_user = false;
@@ -721,7 +734,7 @@ const struct xenhv_abi xenhv_hv_abi = {
 	.id = XENHV_ABI_HYPERV,
 	.name = "hyperv",
 	.attach = hv_attach,
-	.hypercall = hv_hypercall,
+	.hypercall = xenhv_hv_hypercall,
 	.get_msr = hv_get_msr,
 	.set_msr = hv_set_msr,
 	.cpuid = hv_cpuid,
@@ -729,4 +742,5 @@ const struct xenhv_abi xenhv_hv_abi = {
 	.auto_eoi = hv_vcpu_auto_eoi,
 	.detach = hv_detach,
 	.destroy = hv_destroy,
+	.mem_bytes = hv_mem_bytes,
 };

@@ -98,8 +98,7 @@ struct hv_vm {
 	u64 tsc_page;			/* HV_X64_MSR_REFERENCE_TSC value */
 	u32 tsc_seq;
 	u64 crash[HV_NR_CRASH_PARAMS];
-	u32 nr_vcpus;
-	struct hv_vcpu **vcpus;
+	struct xenhv_vcpu_table vcpus;	/* struct hv_vcpu */
 	struct xarray conns;		/* conn id -> struct hv_conn */
 	u32 auto_eoi_vcpus;		/* vCPUs with an AutoEOI SINT; ops_lock */
 	struct list_head sints;		/* struct hv_sint_bind; ops_lock */
@@ -127,7 +126,7 @@ static inline u32 hv_nr_vps(struct hv_vm *h)
 struct hv_vcpu *hv_vcpu_get(struct hv_vm *h, struct kvm_vcpu *vcpu);
 static inline struct hv_vcpu *hv_vcpu_find(struct hv_vm *h, u32 idx)
 {
-	return idx < h->nr_vcpus ? READ_ONCE(h->vcpus[idx]) : NULL;
+	return xenhv_vcpu_table_find(&h->vcpus, idx);
 }
 
 /* Reference time (100 ns since attach) as the guest computes it from its TSC. */

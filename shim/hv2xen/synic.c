@@ -34,12 +34,12 @@ static void idle_timer_expired(struct xenhv_timer *t);
 
 struct hv_vcpu *hv_vcpu_get(struct hv_vm *h, struct kvm_vcpu *vcpu)
 {
-	struct hv_vcpu *hvc;
+	struct hv_vcpu *hvc, *old;
 	int i;
 
-	if (!vcpu || vcpu->vcpu_idx >= h->nr_vcpus)
+	if (!vcpu || vcpu->vcpu_idx >= h->vcpus.nr)
 		return NULL;
-	hvc = READ_ONCE(h->vcpus[vcpu->vcpu_idx]);
+	hvc = hv_vcpu_find(h, vcpu->vcpu_idx);
 	if (hvc)
 		return hvc;
 	hvc = kzalloc(sizeof(*hvc), GFP_KERNEL_ACCOUNT);
@@ -56,11 +56,10 @@ struct hv_vcpu *hv_vcpu_get(struct hv_vm *h, struct kvm_vcpu *vcpu)
 		xenhv_timer_init(&hvc->stimer[i].timer, stimer_expired);
 	}
 	xenhv_timer_init(&hvc->idle_timer, idle_timer_expired);
-	if (cmpxchg(&h->vcpus[vcpu->vcpu_idx], NULL, hvc)) {
+	old = xenhv_vcpu_table_set(&h->vcpus, vcpu->vcpu_idx, hvc);
+	if (old != hvc)
 		kfree(hvc);
-		hvc = READ_ONCE(h->vcpus[vcpu->vcpu_idx]);
-	}
-	return hvc;
+	return old;
 }
 
 /* The vector a SINT raises, 0 when masked or polled. Under h->lock. */

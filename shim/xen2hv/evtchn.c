@@ -38,7 +38,7 @@ bool xen_evtchn_pending(struct xen_vm *x, u32 port)
 /* A vCPU polling @port (or any port) is woken. Under x->lock. */
 static void wake_pollers(struct xen_vm *x, u32 port)
 {
-	u32 i, n = min_t(u32, atomic_read(&x->vm->kvm->online_vcpus), x->nr_vcpus);
+	u32 i, n = min_t(u32, atomic_read(&x->vm->kvm->online_vcpus), x->vcpus.nr);
 
 	for (i = 0; i < n; i++) {
 		struct xen_vcpu *xv = xen_vcpu_find(x, i);

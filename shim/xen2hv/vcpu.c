@@ -19,11 +19,11 @@ static void poll_expired(struct xenhv_timer *t);
  */
 struct xen_vcpu *xen_vcpu_get(struct xen_vm *x, struct kvm_vcpu *vcpu)
 {
-	struct xen_vcpu *xv;
+	struct xen_vcpu *xv, *old;
 
-	if (!vcpu || vcpu->vcpu_idx >= x->nr_vcpus)
+	if (!vcpu || vcpu->vcpu_idx >= x->vcpus.nr)
 		return NULL;
-	xv = READ_ONCE(x->vcpus[vcpu->vcpu_idx]);
+	xv = xen_vcpu_find(x, vcpu->vcpu_idx);
 	if (xv)
 		return xv;
 	xv = kzalloc(sizeof(*xv), GFP_KERNEL_ACCOUNT);
@@ -37,11 +37,10 @@ struct xen_vcpu *xen_vcpu_get(struct xen_vm *x, struct kvm_vcpu *vcpu)
 	xenhv_timer_init(&xv->timer, timer_expired);
 	xenhv_timer_init(&xv->periodic, periodic_expired);
 	xenhv_timer_init(&xv->poll_timer, poll_expired);
-	if (cmpxchg(&x->vcpus[vcpu->vcpu_idx], NULL, xv)) {
+	old = xenhv_vcpu_table_set(&x->vcpus, vcpu->vcpu_idx, xv);
+	if (old != xv)
 		kfree(xv);
-		xv = READ_ONCE(x->vcpus[vcpu->vcpu_idx]);
-	}
-	return xv;
+	return old;
 }
 
 /* Where @idx's vcpu_info is now: registered page, else shared_info slot. */

@@ -57,11 +57,11 @@ static void xen_free(struct xenhv_vm *vm)
 	struct xen_vm *x = vm->xen.x;
 	u32 i;
 
-	for (i = 0; i < x->nr_vcpus; i++)
-		if (x->vcpus[i])
-			xen_vcpu_teardown(x->vcpus[i]);
-	for (i = 0; i < x->nr_vcpus; i++) {
-		struct xen_vcpu *xv = x->vcpus[i];
+	for (i = 0; i < x->vcpus.nr; i++)
+		if (xen_vcpu_find(x, i))
+			xen_vcpu_teardown(xen_vcpu_find(x, i));
+	for (i = 0; i < x->vcpus.nr; i++) {
+		struct xen_vcpu *xv = xen_vcpu_find(x, i);
 
 		if (!xv)
 			continue;
@@ -72,7 +72,7 @@ static void xen_free(struct xenhv_vm *vm)
 		kfree(xv);
 	}
 	xenhv_gpage_unpin(&x->shinfo);
-	kfree(x->vcpus);
+	xenhv_vcpu_table_free(&x->vcpus);
 	vm->xen.x = NULL;
 	kvfree_rcu(x, rcu);
 }
@@ -96,12 +96,7 @@ static int xen_attach(struct xenhv_vm *vm, const struct xenhv_attach *at)
 		x = vzalloc(sizeof(*x));
 		if (!x)
 			return -ENOMEM;
-		x->nr_vcpus = min_t(u32, vm->kvm->max_vcpus, KVM_MAX_VCPUS);
-		x->vcpus = kcalloc(x->nr_vcpus, sizeof(*x->vcpus), GFP_KERNEL_ACCOUNT);
-		if (!x->vcpus) {
-			vfree(x);
-			return -ENOMEM;
-		}
+		xenhv_vcpu_table_init(&x->vcpus, vm->kvm);
 		x->vm = vm;
 		raw_spin_lock_init(&x->lock);
 		mutex_init(&x->ops_lock);
@@ -136,6 +131,24 @@ static void xen_detach(struct xenhv_vm *vm)
 	xen_evtchn_teardown(x);
 	mutex_unlock(&x->ops_lock);
 	xen_free(vm);
+}
+
+static u64 xen_mem_bytes(struct xenhv_vm *vm)
+{
+	struct xen_vm *x = vm->xen.x;
+	struct xen_vcpu *xv;
+	u64 n;
+	u32 i;
+
+	if (!x)
+		return 0;
+	n = PAGE_ALIGN(sizeof(*x)) + xenhv_vcpu_table_bytes(&x->vcpus);
+	for (i = 0; i < x->vcpus.nr; i++) {
+		xv = xen_vcpu_find(x, i);
+		if (xv)
+			n += ksize(xv);
+	}
+	return n;
 }
 
 /* KVM destroys the VM: atomic context, no vCPU runs. */
@@ -629,7 +642,7 @@ static long xen_kvm_dispatch(struct kvm_vcpu *vcpu, struct xenhv_vm *vm, const s
 	return 0;
 }
 
-static int xen_hypercall(struct kvm_vcpu *vcpu, struct xenhv_vm *vm)
+int xenhv_xen_hypercall(struct kvm_vcpu *vcpu, struct xenhv_vm *vm)
 {
 	bool handled = true;
 	struct xen_call c;
@@ -715,7 +728,7 @@ const struct xenhv_abi xenhv_xen_abi = {
 	.id = XENHV_ABI_XEN,
 	.name = "xen",
 	.attach = xen_attach,
-	.hypercall = xen_hypercall,
+	.hypercall = xenhv_xen_hypercall,
 	.get_msr = xen_get_msr,
 	.set_msr = xen_set_msr,
 	.cpuid = xen_cpuid,
@@ -724,4 +737,5 @@ const struct xenhv_abi xenhv_xen_abi = {
 	.sched = xen_sched,
 	.detach = xen_detach,
 	.destroy = xen_destroy,
+	.mem_bytes = xen_mem_bytes,
 };

@@ -129,8 +129,7 @@ struct xen_vm {
 	struct xenhv_gpage shinfo;
 	struct xenhv_clock clock;
 	u64 params[32];			/* HVM params the shim keeps */
-	u32 nr_vcpus;			/* size of vcpus[] */
-	struct xen_vcpu **vcpus;
+	struct xenhv_vcpu_table vcpus;	/* struct xen_vcpu */
 	struct list_head raises;
 	struct rcu_head rcu;
 	struct xen_port ports[XEN_NR_PORTS];
@@ -146,7 +145,7 @@ struct xen_vcpu *xen_vcpu_get(struct xen_vm *x, struct kvm_vcpu *vcpu);
 /* Existing state only: any context. */
 static inline struct xen_vcpu *xen_vcpu_find(struct xen_vm *x, u32 idx)
 {
-	return idx < x->nr_vcpus ? READ_ONCE(x->vcpus[idx]) : NULL;
+	return xenhv_vcpu_table_find(&x->vcpus, idx);
 }
 
 struct vcpu_info *xen_vcpu_info(struct xen_vm *x, u32 idx);

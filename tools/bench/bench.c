@@ -10,8 +10,10 @@
  *   kvm-hv         the same call in KVM's own Hyper-V code (VM not attached)
  *   kvm-xen        xen_version in KVM's own Xen code (needs CONFIG_KVM_XEN)
  *   shim-user      a Xen call the shim sends to userspace (KVM_EXIT_XEN)
- *   native-hooked  an unknown hypercall on a VM that is not attached
- *   native-stock   the same with the module unloaded (the hook's cost)
+ *   native-loaded  an unknown hypercall on a VM that is not attached, no
+ *                  VM attached (the shim's hooks are not registered then)
+ *   native-beside  the same while another VM is attached (hooks registered)
+ *   native-stock   the same with the module unloaded
  *   xen-yield      SCHEDOP_yield
  *   xen-send       EVTCHNOP_send on an IPI port (masked: no interrupt)
  *   xen-timer      VCPUOP_set_singleshot_timer (re-arming a far deadline)
@@ -32,18 +34,19 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "abi.h"
+#include "bench.h"
 #include "module.h"
 #include "xenhv.h"
 #include "xen_guest.h"
 
-#define ROUNDS	5
 #define OS_ID	0x8100000000001234ull
 
-static uint64_t iters = 20000;
+uint64_t iters = 20000;
 
 static void guest_xen_loop(uint64_t n, uint64_t nr)
 {
@@ -62,7 +65,7 @@ static void guest_hv_loop(uint64_t n)
 }
 
 enum mode {
-	SHIM_XEN, SHIM_HV, KVM_HV, KVM_XEN, SHIM_USER, NATIVE_HOOKED,
+	SHIM_XEN, SHIM_HV, KVM_HV, KVM_XEN, SHIM_USER, NATIVE_LOADED, NATIVE_BESIDE,
 	XEN_YIELD, XEN_SEND, XEN_TIMER, XEN_POLL,
 	HV_FLUSH, KVM_HV_FLUSH, HV_IPI, KVM_HV_IPI, HV_SIGNAL, KVM_HV_SIGNAL, HV_USER,
 	KVM_XEN_YIELD, KVM_XEN_SEND, KVM_XEN_TIMER, KVM_XEN_POLL,
@@ -70,7 +73,7 @@ enum mode {
 };
 
 static const char * const names[NR_MODES] = {
-	"shim-xen", "shim-hv", "kvm-hv", "kvm-xen", "shim-user", "native-hooked",
+	"shim-xen", "shim-hv", "kvm-hv", "kvm-xen", "shim-user", "native-loaded", "native-beside",
 	"xen-yield", "xen-send", "xen-timer", "xen-poll",
 	"hv-flush", "kvm-hv-flush", "hv-ipi", "kvm-hv-ipi", "hv-signal", "kvm-hv-signal",
 	"hv-user", "kvm-xen-yield", "kvm-xen-send", "kvm-xen-timer", "kvm-xen-poll",
@@ -204,7 +207,7 @@ static void guest_xen_hot(uint64_t n, uint64_t what)
 	GUEST_DONE();
 }
 
-static double now(void)
+double now(void)
 {
 	struct timespec t;
 
@@ -263,9 +266,43 @@ static int kvm_xen_hot_setup(struct vm *vm, struct vcpu *vcpu)
 }
 
 /* One timed run; returns calls per second, or 0 if the mode is unavailable. */
+#define TRACEFS "/sys/kernel/tracing"
+
+/* Whether the shim's hot-path hooks are registered (enabled_functions). */
+static bool hooked(void)
+{
+	const char *fn = "kvm_emulate_hypercall ";
+	char line[512];
+	bool on = false;
+	FILE *f;
+
+	f = fopen(TRACEFS "/enabled_functions", "r");
+	if (!f && !mount("nodev", TRACEFS, "tracefs", 0, NULL))
+		f = fopen(TRACEFS "/enabled_functions", "r");
+	if (!f)
+		TEST_FAIL("cannot read " TRACEFS "/enabled_functions");
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, fn, strlen(fn)))
+			on = true;
+	fclose(f);
+	return on;
+}
+
+/* The hooks go a second after the last attached VM. */
+static void wait_unhooked(void)
+{
+	int i;
+
+	for (i = 0; i < 100 && hooked(); i++)
+		usleep(100000);
+	if (hooked())
+		TEST_FAIL("the shim's hooks stay registered with no VM attached");
+}
+
 static double run_mode(enum mode m)
 {
 	struct vm *vm = vm_create(&(struct vm_opts){ .irqchip = true });
+	struct vm *beside = NULL;
 	struct vcpu *vcpu;
 	uint64_t exits = 0;
 	struct ucall uc;
@@ -330,6 +367,10 @@ static double run_mode(enum mode m)
 			vm_destroy(vm);
 			return 0;
 		}
+		if (m == NATIVE_BESIDE) {
+			beside = vm_create(NULL);
+			xenhv_attach_ok(beside, XENHV_ABI_XEN, 0);
+		}
 	}
 	t0 = now();
 	for (;;) {
@@ -359,12 +400,14 @@ static double run_mode(enum mode m)
 	if ((m == SHIM_USER || m == HV_USER) ? exits != iters : exits != 0)
 		TEST_FAIL("%s: %lu userspace exits for %lu calls", names[m], exits, iters);
 	vm_destroy(vm);
+	if (beside)
+		vm_destroy(beside);
 	if (efd >= 0)
 		close(efd);
 	return iters / t;
 }
 
-static int cmp(const void *a, const void *b)
+int cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
 
@@ -376,6 +419,13 @@ int main(int argc, char **argv)
 	double r[NR_MODES][ROUNDS], med[NR_MODES];
 	int m, i, have_module = xenhv_module_loaded();
 
+	bool scale = true;
+
+	if (argc > 1 && !strcmp(argv[1], "--no-scaling")) {
+		scale = false;
+		argc--;
+		argv++;
+	}
 	if (argc > 1)
 		iters = strtoull(argv[1], NULL, 0);
 	if (!have_module) {
@@ -383,27 +433,31 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	for (i = 0; i < ROUNDS; i++) {
-		for (m = 0; m < NR_MODES; m++)
-			if (m != NATIVE_STOCK)
-				r[m][i] = run_mode(m);
+		for (m = 0; m < NR_MODES; m++) {
+			if (m == NATIVE_STOCK)
+				continue;
+			if (m == NATIVE_LOADED)
+				wait_unhooked();
+			r[m][i] = run_mode(m);
+		}
 		/*
 		 * The hook's cost: the same run with the module unloaded. Loading
 		 * and unloading patch kernel text, which under TCG throws away
 		 * translated code: an untimed run first lets it settle.
 		 */
 		if (xenhv_module_unload() == 0) {
-			run_mode(NATIVE_HOOKED);
-			r[NATIVE_STOCK][i] = run_mode(NATIVE_HOOKED);
+			run_mode(NATIVE_LOADED);
+			r[NATIVE_STOCK][i] = run_mode(NATIVE_LOADED);
 			if (xenhv_module_load(NULL))
 				TEST_FAIL("reloading the module failed");
-			run_mode(NATIVE_HOOKED);
+			run_mode(NATIVE_LOADED);
 		} else {
 			r[NATIVE_STOCK][i] = 0;
 		}
 	}
 	printf("calls/s, median of %d interleaved rounds of %lu calls:\n", ROUNDS, iters);
 	for (m = 0; m < NR_MODES; m++) {
-		qsort(r[m], ROUNDS, sizeof(double), cmp);
+		qsort(r[m], ROUNDS, sizeof(double), cmp_double);
 		med[m] = r[m][ROUNDS / 2];
 		if (med[m])
 			printf("  %-14s %9.0f  (min %.0f, max %.0f)\n", names[m], med[m], r[m][0],
@@ -421,7 +475,8 @@ int main(int argc, char **argv)
 	RATIO(SHIM_XEN, KVM_XEN, "shim-xen / kvm-xen (same call, KVM's own code)");
 	RATIO(SHIM_XEN, KVM_HV, "shim-xen / kvm-hv (in-kernel call vs KVM's)");
 	RATIO(SHIM_XEN, SHIM_USER, "shim-xen / shim-user (kernel vs userspace exit)");
-	RATIO(NATIVE_HOOKED, NATIVE_STOCK, "native-hooked / native-stock (hook cost)");
+	RATIO(NATIVE_LOADED, NATIVE_STOCK, "native-loaded / native-stock (no VM attached)");
+	RATIO(NATIVE_BESIDE, NATIVE_STOCK, "native-beside / native-stock (VMs attached)");
 	RATIO(XEN_YIELD, SHIM_USER, "xen-yield / shim-user");
 	RATIO(XEN_SEND, SHIM_USER, "xen-send / shim-user");
 	RATIO(XEN_TIMER, SHIM_USER, "xen-timer / shim-user");
@@ -438,5 +493,8 @@ int main(int argc, char **argv)
 	RATIO(HV_FLUSH, HV_USER, "hv-flush / hv-user");
 	RATIO(HV_IPI, HV_USER, "hv-ipi / hv-user");
 	RATIO(HV_SIGNAL, HV_USER, "hv-signal / hv-user (kernel vs userspace exit)");
+	fflush(stdout);
+	if (scale)
+		bench_scaling();
 	return 0;
 }

@@ -192,6 +192,9 @@ struct xenhv_op_stats {
  * @vm_id: in (XENHV_STATS_BY_ID) or out: the attachment's id.
  * @abi: out: current ABI (XENHV_ABI_NATIVE once detached).
  * @nr_ops: out: XENHV_NR_OPS.
+ * @mem_bytes: out: bytes of kernel memory the shim holds for the VM's ABI
+ *	(its record, the ABI's VM state and the state of each vCPU that has
+ *	used the ABI); 0 when detached or selected by @vm_id.
  * @reserved: must be 0.
  * @ops: out: counters, indexed as described above.
  */
@@ -201,7 +204,8 @@ struct xenhv_vm_stats {
 	__u64 vm_id;
 	__u32 abi;
 	__u32 nr_ops;
-	__u64 reserved[4];
+	__u64 mem_bytes;
+	__u64 reserved[3];
 	struct xenhv_op_stats ops[XENHV_NR_OPS];
 };
 
