@@ -17,6 +17,7 @@
 #include "abi.h"
 #include "module.h"
 #include "xenhv.h"
+#include "xen_guest.h"
 
 static int dev_ioctl(unsigned long cmd, void *arg)
 {
@@ -368,6 +369,8 @@ XTEST(stats_reject_bad_fields)
 	TEST_ASSERT_EQ(dev_ioctl(XENHV_GET_VM_STATS, &st), -EINVAL);
 	st = (struct xenhv_vm_stats){ .vm_fd = vm->fd, .vm_id = 3 };
 	TEST_ASSERT_EQ(dev_ioctl(XENHV_GET_VM_STATS, &st), -EINVAL);
+	st = (struct xenhv_vm_stats){ .vm_fd = vm->fd, .mem_bytes = 1 };
+	TEST_ASSERT_EQ(dev_ioctl(XENHV_GET_VM_STATS, &st), -EINVAL);
 	st = (struct xenhv_vm_stats){ .vm_fd = -1 };
 	TEST_ASSERT_EQ(dev_ioctl(XENHV_GET_VM_STATS, &st), -EBADF);
 	st = (struct xenhv_vm_stats){ .flags = XENHV_STATS_BY_ID, .vm_id = ~0ull };
@@ -494,4 +497,72 @@ XTEST(detach_while_vcpu_runs)
 int main(int argc, char **argv)
 {
 	return xtest_main(argc, argv);
+}
+
+/* A vCPU's Xen state (its timer), then @nports IPI ports. */
+static void guest_mem(uint64_t nports)
+{
+	struct vcpu_set_singleshot_timer t = { .timeout_abs_ns = 1ull << 60 };
+	struct evtchn_bind_ipi bi = { .vcpu = 0 };
+	uint64_t i;
+
+	GUEST_SYNC(0);
+	GUEST_ASSERT_EQ(xg_call(__HYPERVISOR_vcpu_op, VCPUOP_set_singleshot_timer, 0,
+				(uint64_t)&t), 0);
+	GUEST_SYNC(1);
+	for (i = 0; i < nports; i++)
+		GUEST_ASSERT_EQ(xg_evtchn(EVTCHNOP_bind_ipi, &bi), 0);
+	GUEST_DONE();
+}
+
+static uint64_t mem_bytes(struct vm *vm, uint64_t *id)
+{
+	struct xenhv_vm_stats st = { .vm_fd = vm->fd };
+
+	TEST_ASSERT_EQ(dev_ioctl(XENHV_GET_VM_STATS, &st), 0);
+	if (id)
+		*id = st.vm_id;
+	return st.mem_bytes;
+}
+
+/*
+ * The shim's memory for a VM: small once attached (the vCPU table and the
+ * ports grow as they are used, not by KVM_MAX_VCPUS or the 4096 ports a
+ * guest may have), more for a vCPU that used the ABI and for a second
+ * bucket of ports, none once detached.
+ */
+XTEST(stats_memory)
+{
+	struct vm *vm = vm_create(NULL);
+	struct vcpu *vcpu = vm_add_vcpu(vm, guest_mem);
+	struct xenhv_vm_stats st;
+	uint64_t attached, vcpu_used, ports, id;
+	struct ucall uc;
+
+	vcpu_set_args(vcpu, 1, 64);
+	xenhv_attach_ok(vm, XENHV_ABI_XEN, 0);
+	TEST_ASSERT_EQ(vcpu_run_ucall(vcpu, &uc), UCALL_SYNC);
+	attached = mem_bytes(vm, &id);
+	TEST_ASSERT(attached > 0 && attached < 16384, "%lu bytes for an attached VM",
+		    (unsigned long)attached);
+	TEST_ASSERT_EQ(vcpu_run_ucall(vcpu, &uc), UCALL_SYNC);
+	vcpu_used = mem_bytes(vm, NULL);
+	TEST_ASSERT(vcpu_used > attached, "a vCPU's state not counted: %lu then %lu",
+		    (unsigned long)attached, (unsigned long)vcpu_used);
+	vcpu_run_to_done(vcpu);
+	ports = mem_bytes(vm, NULL);
+	/* Ports 1 to 64: two buckets of 64. */
+	TEST_ASSERT(ports > vcpu_used && ports < vcpu_used + 16384,
+		    "64 ports: %lu bytes, before %lu", (unsigned long)ports,
+		    (unsigned long)vcpu_used);
+	st = (struct xenhv_vm_stats){ .flags = XENHV_STATS_BY_ID, .vm_id = id };
+	TEST_ASSERT_EQ(dev_ioctl(XENHV_GET_VM_STATS, &st), 0);
+	TEST_ASSERT_EQ(st.mem_bytes, 0);
+	TEST_ASSERT_EQ(xenhv_detach(vm), 0);
+	TEST_ASSERT_EQ(mem_bytes(vm, NULL), 0);
+	xenhv_attach_ok(vm, XENHV_ABI_HYPERV, 0);
+	attached = mem_bytes(vm, NULL);
+	TEST_ASSERT(attached > 0 && attached < 16384, "%lu bytes for a Hyper-V VM",
+		    (unsigned long)attached);
+	vm_destroy(vm);
 }

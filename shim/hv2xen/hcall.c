@@ -122,9 +122,9 @@ u16 hv_call_flush(struct kvm_vcpu *vcpu, struct hv_vm *h, struct hv_call *c)
 
 u16 hv_call_send_ipi(struct kvm_vcpu *vcpu, struct hv_vm *h, struct hv_call *c)
 {
+	unsigned long i, mask;
 	struct hv_vpmask m;
 	struct kvm_vcpu *v;
-	unsigned long i;
 	u64 hdr[2], len;
 	u16 status;
 	bool ex;
@@ -146,13 +146,21 @@ u16 hv_call_send_ipi(struct kvm_vcpu *vcpu, struct hv_vm *h, struct hv_call *c)
 		return status;
 	if (!xenhv_guest_has_lapic(vcpu))
 		return HV_STATUS_INVALID_PARAMETER;
-	if (ex) {
-		status = vpmask_from_set(vcpu, h, c->ingpa + HV_IPI_HDR, c->varhead, &m);
-		if (status)
-			return status;
-	} else {
-		hv_vpmask_from_u64(hdr[1], hv_nr_vps(h), m.bits, KVM_MAX_VCPUS);
+	if (!ex) {
+		/* VPs 0 to 63: their mask as it is, no set of KVM_MAX_VCPUS to build. */
+		mask = hdr[1];
+		for_each_set_bit(i, &mask, min_t(u32, hv_nr_vps(h), 64)) {
+			v = kvm_get_vcpu(vcpu->kvm, i);
+			if (!v)
+				continue;
+			xenhv_send_vector(v, hdr[0]);
+			hv_wake_idle(h, i);
+		}
+		return HV_STATUS_SUCCESS;
 	}
+	status = vpmask_from_set(vcpu, h, c->ingpa + HV_IPI_HDR, c->varhead, &m);
+	if (status)
+		return status;
 	kvm_for_each_vcpu(i, v, vcpu->kvm) {
 		if (i >= KVM_MAX_VCPUS || !test_bit(i, m.bits))
 			continue;

@@ -11,6 +11,64 @@
 
 #include "xen.h"
 
+/* Every port of a bucket that does not exist. */
+static const struct xen_port port_free = { .type = XEN_PORT_FREE };
+
+/* @port's state, to read; any context. */
+static const struct xen_port *port_get(struct xen_vm *x, u32 port)
+{
+	struct xen_port *b = READ_ONCE(x->port_buckets[port / XEN_PORT_BUCKET]);
+
+	return b ? &b[port % XEN_PORT_BUCKET] : &port_free;
+}
+
+/* @port's state, to change; NULL when its bucket does not exist (free). */
+static struct xen_port *port_mut(struct xen_vm *x, u32 port)
+{
+	struct xen_port *b = READ_ONCE(x->port_buckets[port / XEN_PORT_BUCKET]);
+
+	return b ? &b[port % XEN_PORT_BUCKET] : NULL;
+}
+
+/* @port's state, its bucket made if need be. Under ops_lock. */
+static struct xen_port *port_make(struct xen_vm *x, u32 port)
+{
+	struct xen_port **slot = &x->port_buckets[port / XEN_PORT_BUCKET];
+	struct xen_port *b = *slot;
+
+	if (!b) {
+		b = kcalloc(XEN_PORT_BUCKET, sizeof(*b), GFP_KERNEL_ACCOUNT);
+		if (!b)
+			return NULL;
+		/* The zeroed (free) ports before the pointer readers follow. */
+		smp_store_release(slot, b);
+	}
+	return &b[port % XEN_PORT_BUCKET];
+}
+
+/* Bytes of the buckets that exist. Under ops_lock, or with nothing running. */
+size_t xen_evtchn_bytes(struct xen_vm *x)
+{
+	size_t n = 0;
+	u32 i;
+
+	for (i = 0; i < ARRAY_SIZE(x->port_buckets); i++)
+		if (x->port_buckets[i])
+			n += ksize(x->port_buckets[i]);
+	return n;
+}
+
+/* The buckets, once nothing can look at them any more. */
+void xen_evtchn_free(struct xen_vm *x)
+{
+	u32 i;
+
+	for (i = 0; i < ARRAY_SIZE(x->port_buckets); i++) {
+		kfree(x->port_buckets[i]);
+		x->port_buckets[i] = NULL;
+	}
+}
+
 static bool port_valid(u32 port)
 {
 	return port && port < XEN_NR_PORTS;
@@ -119,7 +177,7 @@ static void deliver_locked(struct xen_vm *x, u32 port, u32 idx)
 
 static void set_pending_locked(struct xen_vm *x, u32 port)
 {
-	deliver_locked(x, port, x->ports[port].vcpu);
+	deliver_locked(x, port, port_get(x, port)->vcpu);
 }
 
 /* @port pending for vCPU @idx, whatever the port table says. Any context. */
@@ -150,13 +208,17 @@ void xen_evtchn_set_pending(struct xen_vm *x, u32 port)
 static int alloc_port(struct xen_vm *x, enum xen_port_type type, u32 vcpu)
 {
 	unsigned long flags;
+	struct xen_port *p;
 	u32 port;
 
 	for (port = 1; port < XEN_NR_PORTS; port++) {
-		if (x->ports[port].type != XEN_PORT_FREE)
+		if (port_get(x, port)->type != XEN_PORT_FREE)
 			continue;
+		p = port_make(x, port);
+		if (!p)
+			return -XEN_ENOMEM;
 		raw_spin_lock_irqsave(&x->lock, flags);
-		x->ports[port] = (struct xen_port) { .type = type, .vcpu = vcpu };
+		*p = (struct xen_port) { .type = type, .vcpu = vcpu };
 		raw_spin_unlock_irqrestore(&x->lock, flags);
 		return port;
 	}
@@ -180,16 +242,18 @@ static void send_release(struct xen_send *s)
 
 static void free_port(struct xen_vm *x, u32 port)
 {
-	struct xen_port *p = &x->ports[port];
+	struct xen_port *p = port_mut(x, port);
 	struct xen_send *send;
 	unsigned long flags;
 
+	if (!p)
+		return;		/* free already */
 	raw_spin_lock_irqsave(&x->lock, flags);
 	send = p->send;
 	if (p->type == XEN_PORT_LOOPBACK && port_valid(p->remote)) {
-		struct xen_port *r = &x->ports[p->remote];
+		struct xen_port *r = port_mut(x, p->remote);
 
-		if (r->type == XEN_PORT_LOOPBACK && r->remote == port) {
+		if (r && r->type == XEN_PORT_LOOPBACK && r->remote == port) {
 			r->type = XEN_PORT_UNBOUND;
 			r->remote_dom = DOMID_SELF;
 			r->remote = 0;
@@ -223,7 +287,7 @@ static long op_alloc_unbound(struct kvm_vcpu *vcpu, struct xen_vm *x, u64 arg)
 	port = alloc_port(x, XEN_PORT_UNBOUND, 0);
 	if (port < 0)
 		return port;
-	x->ports[port].remote_dom = a.remote_dom;
+	port_mut(x, port)->remote_dom = a.remote_dom;
 	a.port = port;
 	if (xenhv_gva_write(vcpu, arg, &a, sizeof(a))) {
 		free_port(x, port);
@@ -246,14 +310,14 @@ static long op_bind_interdomain(struct kvm_vcpu *vcpu, struct xen_vm *x, u64 arg
 		return -XEN_ESRCH;
 	if (!port_valid(b.remote_port))
 		return -XEN_EINVAL;
-	r = &x->ports[b.remote_port];
-	if (r->type != XEN_PORT_UNBOUND || r->remote_dom != DOMID_SELF)
+	r = port_mut(x, b.remote_port);
+	if (!r || r->type != XEN_PORT_UNBOUND || r->remote_dom != DOMID_SELF)
 		return -XEN_EINVAL;
 	port = alloc_port(x, XEN_PORT_LOOPBACK, vcpu->vcpu_idx);
 	if (port < 0)
 		return port;
 	raw_spin_lock_irqsave(&x->lock, flags);
-	x->ports[port].remote = b.remote_port;
+	port_mut(x, port)->remote = b.remote_port;
 	r->type = XEN_PORT_LOOPBACK;
 	r->remote = port;
 	raw_spin_unlock_irqrestore(&x->lock, flags);
@@ -285,7 +349,7 @@ static long op_bind_virq(struct kvm_vcpu *vcpu, struct xen_vm *x, u64 arg)
 	port = alloc_port(x, XEN_PORT_VIRQ, b.vcpu);
 	if (port < 0)
 		return port;
-	x->ports[port].virq = b.virq;
+	port_mut(x, port)->virq = b.virq;
 	xv->virq_port[b.virq] = port;
 	b.port = port;
 	if (xenhv_gva_write(vcpu, arg, &b, sizeof(b))) {
@@ -332,14 +396,14 @@ static u32 kvm_id_to_idx(struct xen_vm *x, u32 vcpu_id)
 static long send_port(struct xen_vm *x, u32 port)
 {
 	struct xen_send *send = NULL;
-	struct xen_port *p;
+	const struct xen_port *p;
 	unsigned long flags;
 	long ret = 0;
 	u32 idx;
 
 	rcu_read_lock();
 	raw_spin_lock_irqsave(&x->lock, flags);
-	p = &x->ports[port];
+	p = port_get(x, port);
 	switch (p->type) {
 	case XEN_PORT_IPI:
 		set_pending_locked(x, port);
@@ -392,7 +456,7 @@ static long op_close(struct kvm_vcpu *vcpu, struct xen_vm *x, u64 arg)
 
 	if (xenhv_gva_read(vcpu, arg, &c, sizeof(c)))
 		return -XEN_EFAULT;
-	if (!port_valid(c.port) || x->ports[c.port].type == XEN_PORT_FREE)
+	if (!port_valid(c.port) || port_get(x, c.port)->type == XEN_PORT_FREE)
 		return -XEN_EINVAL;
 	free_port(x, c.port);
 	return 0;
@@ -401,7 +465,7 @@ static long op_close(struct kvm_vcpu *vcpu, struct xen_vm *x, u64 arg)
 static long op_status(struct kvm_vcpu *vcpu, struct xen_vm *x, u64 arg)
 {
 	struct evtchn_status st;
-	struct xen_port *p;
+	const struct xen_port *p;
 
 	if (xenhv_gva_read(vcpu, arg, &st, sizeof(st)))
 		return -XEN_EFAULT;
@@ -409,7 +473,7 @@ static long op_status(struct kvm_vcpu *vcpu, struct xen_vm *x, u64 arg)
 		return -XEN_ESRCH;
 	if (!port_valid(st.port))
 		return -XEN_EINVAL;
-	p = &x->ports[st.port];
+	p = port_get(x, st.port);
 	memset(&st.u, 0, sizeof(st.u));
 	st.vcpu = p->vcpu;
 	switch (p->type) {
@@ -451,7 +515,7 @@ static long op_unmask(struct kvm_vcpu *vcpu, struct xen_vm *x, u64 arg)
 	s = x->shinfo.va;
 	if (s && test_and_clear_bit(u.port, (unsigned long *)s->evtchn_mask) &&
 	    test_bit(u.port, (unsigned long *)s->evtchn_pending))
-		notify_vcpu(x, x->ports[u.port].vcpu, u.port);
+		notify_vcpu(x, port_get(x, u.port)->vcpu, u.port);
 	raw_spin_unlock_irqrestore(&x->lock, flags);
 	return 0;
 }
@@ -465,11 +529,11 @@ static long op_bind_vcpu(struct kvm_vcpu *vcpu, struct xen_vm *x, u64 arg)
 
 	if (xenhv_gva_read(vcpu, arg, &b, sizeof(b)))
 		return -XEN_EFAULT;
-	if (!port_valid(b.port) || x->ports[b.port].type == XEN_PORT_FREE)
+	p = port_valid(b.port) ? port_mut(x, b.port) : NULL;
+	if (!p || p->type == XEN_PORT_FREE)
 		return -XEN_EINVAL;
 	if (!vcpu_index_ok(x, b.vcpu))
 		return -XEN_ENOENT;
-	p = &x->ports[b.port];
 	if (p->type == XEN_PORT_IPI || (p->type == XEN_PORT_VIRQ && p->virq == VIRQ_TIMER))
 		return -XEN_EINVAL;
 	raw_spin_lock_irqsave(&x->lock, flags);
@@ -488,7 +552,7 @@ static long op_reset(struct kvm_vcpu *vcpu, struct xen_vm *x, u64 arg)
 	if (r.dom != DOMID_SELF)
 		return -XEN_ESRCH;
 	for (port = 1; port < XEN_NR_PORTS; port++)
-		if (x->ports[port].type != XEN_PORT_FREE)
+		if (port_get(x, port)->type != XEN_PORT_FREE)
 			free_port(x, port);
 	return 0;
 }
@@ -644,25 +708,27 @@ int xen_evtchn_bind_eventfd(struct xen_vm *x, const struct xenhv_xen_port *b)
 {
 	struct xen_send *send = NULL, *old;
 	unsigned long flags;
+	struct xen_port *p;
 	int ret = 0;
 
 	if (!port_valid(b->port))
 		return -EINVAL;
 	mutex_lock(&x->ops_lock);
+	p = port_mut(x, b->port);
 	if (b->flags & XENHV_PORT_UNBIND) {
 		if (b->flags & XENHV_PORT_RAISE_EVENTFD)
 			raise_unbind(x, b->port);
-		if (b->flags & XENHV_PORT_SEND_EVENTFD) {
+		if ((b->flags & XENHV_PORT_SEND_EVENTFD) && p) {
 			raw_spin_lock_irqsave(&x->lock, flags);
-			old = x->ports[b->port].send;
-			x->ports[b->port].send = NULL;
+			old = p->send;
+			p->send = NULL;
 			raw_spin_unlock_irqrestore(&x->lock, flags);
 			send_release(old);
 		}
 		goto out;
 	}
 	if (b->flags & XENHV_PORT_SEND_EVENTFD) {
-		if (x->ports[b->port].type != XEN_PORT_UNBOUND) {
+		if (!p || p->type != XEN_PORT_UNBOUND) {
 			ret = -EINVAL;	/* only ports the VMM serves */
 			goto out;
 		}
@@ -690,8 +756,8 @@ int xen_evtchn_bind_eventfd(struct xen_vm *x, const struct xenhv_xen_port *b)
 	}
 	if (send) {
 		raw_spin_lock_irqsave(&x->lock, flags);
-		old = x->ports[b->port].send;
-		x->ports[b->port].send = send;
+		old = p->send;
+		p->send = send;
 		raw_spin_unlock_irqrestore(&x->lock, flags);
 		send_release(old);
 	}
@@ -739,10 +805,10 @@ int xen_evtchn_kvm_send(struct xen_vm *x, u32 vcpu_id, u32 port)
 /* KVM_XEN_EVTCHN_UPDATE: a new target vCPU for a port delivery. Under ops_lock. */
 static int kvm_update(struct xen_vm *x, const struct kvm_xen_hvm_attr *a)
 {
-	struct xen_port *p = &x->ports[a->u.evtchn.send_port];
+	struct xen_port *p = port_mut(x, a->u.evtchn.send_port);
 	unsigned long flags;
 
-	if (p->type != XEN_PORT_KVM_DELIVER && p->type != XEN_PORT_KVM_EVENTFD)
+	if (!p || (p->type != XEN_PORT_KVM_DELIVER && p->type != XEN_PORT_KVM_EVENTFD))
 		return -ENOENT;
 	/* Only the vCPU and priority of a port delivery may change. */
 	if (p->stat != a->u.evtchn.type || p->type != XEN_PORT_KVM_DELIVER ||
@@ -758,7 +824,7 @@ static int kvm_update(struct xen_vm *x, const struct kvm_xen_hvm_attr *a)
 /* Drop the uapi's assignment of @port. Under ops_lock. */
 static int kvm_deassign(struct xen_vm *x, u32 port)
 {
-	struct xen_port *p = &x->ports[port];
+	const struct xen_port *p = port_get(x, port);
 
 	if (p->type != XEN_PORT_KVM_DELIVER && p->type != XEN_PORT_KVM_EVENTFD)
 		return -ENOENT;
@@ -772,6 +838,7 @@ static int kvm_assign(struct xen_vm *x, const struct kvm_xen_hvm_attr *a)
 	struct xen_port np = { .stat = a->u.evtchn.type };
 	struct xen_send *send = NULL;
 	unsigned long flags;
+	struct xen_port *p;
 
 	switch (a->u.evtchn.type) {
 	case EVTCHNSTAT_ipi:
@@ -786,8 +853,11 @@ static int kvm_assign(struct xen_vm *x, const struct kvm_xen_hvm_attr *a)
 	default:
 		return -EINVAL;
 	}
-	if (x->ports[port].type != XEN_PORT_FREE)
+	if (port_get(x, port)->type != XEN_PORT_FREE)
 		return -EEXIST;
+	p = port_make(x, port);
+	if (!p)
+		return -ENOMEM;
 	if (to) {
 		if (a->u.evtchn.deliver.port.priority != KVM_IRQ_ROUTING_XEN_EVTCHN_PRIO_2LEVEL)
 			return -EINVAL;
@@ -809,7 +879,7 @@ static int kvm_assign(struct xen_vm *x, const struct kvm_xen_hvm_attr *a)
 		np.send = send;
 	}
 	raw_spin_lock_irqsave(&x->lock, flags);
-	x->ports[port] = np;
+	*p = np;
 	raw_spin_unlock_irqrestore(&x->lock, flags);
 	return 0;
 }
@@ -871,6 +941,7 @@ void xen_evtchn_teardown(struct xen_vm *x)
 	struct xen_raise *r, *tmp;
 	struct xen_send *send;
 	unsigned long flags;
+	struct xen_port *p;
 	u32 port;
 
 	list_for_each_entry_safe(r, tmp, &x->raises, link) {
@@ -878,9 +949,12 @@ void xen_evtchn_teardown(struct xen_vm *x)
 		raise_free(r);
 	}
 	for (port = 1; port < XEN_NR_PORTS; port++) {
+		p = port_mut(x, port);
+		if (!p)
+			continue;
 		raw_spin_lock_irqsave(&x->lock, flags);
-		send = x->ports[port].send;
-		x->ports[port].send = NULL;
+		send = p->send;
+		p->send = NULL;
 		raw_spin_unlock_irqrestore(&x->lock, flags);
 		send_release(send);
 	}

@@ -14,7 +14,6 @@
 #include "compat/kvm.h"
 #include <linux/slab.h>
 #include <linux/timekeeping.h>
-#include <linux/vmalloc.h>
 #include <xen/interface/xen.h>
 #include <asm/xen/cpuid.h>
 #include <xen/interface/version.h>
@@ -73,6 +72,7 @@ static void xen_free(struct xenhv_vm *vm)
 	}
 	xenhv_gpage_unpin(&x->shinfo);
 	xenhv_vcpu_table_free(&x->vcpus);
+	xen_evtchn_free(x);
 	vm->xen.x = NULL;
 	kvfree_rcu(x, rcu);
 }
@@ -93,7 +93,7 @@ static int xen_attach(struct xenhv_vm *vm, const struct xenhv_attach *at)
 	if (msr < 0x40000000 || msr > 0x4fffffff)
 		return -EINVAL;
 	if (!x) {
-		x = vzalloc(sizeof(*x));
+		x = kzalloc(sizeof(*x), GFP_KERNEL_ACCOUNT);
 		if (!x)
 			return -ENOMEM;
 		xenhv_vcpu_table_init(&x->vcpus, vm->kvm);
@@ -142,7 +142,7 @@ static u64 xen_mem_bytes(struct xenhv_vm *vm)
 
 	if (!x)
 		return 0;
-	n = PAGE_ALIGN(sizeof(*x)) + xenhv_vcpu_table_bytes(&x->vcpus);
+	n = ksize(x) + xenhv_vcpu_table_bytes(&x->vcpus) + xen_evtchn_bytes(x);
 	for (i = 0; i < x->vcpus.nr; i++) {
 		xv = xen_vcpu_find(x, i);
 		if (xv)

@@ -64,6 +64,14 @@ struct xen_send {
 	struct rcu_head rcu;
 };
 
+/*
+ * The ports, in buckets of XEN_PORT_BUCKET made when a port in them is
+ * first bound (ops_lock held, process context) and freed with the VM's
+ * state: a port whose bucket does not exist is free. A guest that binds
+ * a few ports pays for a bucket, not for the 4096 a 64-bit guest may have.
+ */
+#define XEN_PORT_BUCKET		64
+
 /* The VMM raises a port by signalling an eventfd. */
 struct xen_raise {
 	struct list_head link;
@@ -132,7 +140,7 @@ struct xen_vm {
 	struct xenhv_vcpu_table vcpus;	/* struct xen_vcpu */
 	struct list_head raises;
 	struct rcu_head rcu;
-	struct xen_port ports[XEN_NR_PORTS];
+	struct xen_port *port_buckets[XEN_NR_PORTS / XEN_PORT_BUCKET];
 };
 
 static inline struct xen_vm *to_xen(struct xenhv_vm *vm)
@@ -158,6 +166,8 @@ bool xen_evtchn_kick_upcall(struct xen_vm *x, u32 idx);
 int xen_evtchn_bind_eventfd(struct xen_vm *x, const struct xenhv_xen_port *p);
 int xen_evtchn_raise(struct xen_vm *x, u32 port);
 void xen_evtchn_teardown(struct xen_vm *x);
+void xen_evtchn_free(struct xen_vm *x);
+size_t xen_evtchn_bytes(struct xen_vm *x);
 void xen_evtchn_deliver(struct xen_vm *x, u32 port, u32 idx);
 int xen_evtchn_kvm_send(struct xen_vm *x, u32 vcpu_id, u32 port);
 int xen_evtchn_kvm_assign(struct xen_vm *x, const struct kvm_xen_hvm_attr *a);

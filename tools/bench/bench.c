@@ -3,7 +3,8 @@
  * xenhv-bench: hypercall rates measured side by side in one boot, printed
  * as calls/s and as ratios (rates on one machine drift by 5-10 % between
  * runs, ratios measured in one run much less). Each row runs ROUNDS times,
- * interleaved with the others, and the median is kept.
+ * interleaved with the others (each beside the row it is compared with,
+ * every other round in reverse), and the median is kept.
  *
  *   shim-xen       xen_version in the shim's kernel path
  *   shim-hv        HvCallNotifyLongSpinWait in the shim's kernel path
@@ -28,6 +29,7 @@
  *   kvm-hv-signal  the same with KVM's KVM_HYPERV_EVENTFD
  *   hv-user        HvCallSignalEvent on an unbound connection (KVM_EXIT_HYPERV)
  */
+#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <sys/eventfd.h>
@@ -407,6 +409,21 @@ static double run_mode(enum mode m)
 	return iters / t;
 }
 
+/*
+ * The order of a round: each row beside the one it is compared with, and
+ * every other round backwards, so that a drift of the machine's speed over
+ * a round weighs on both rows of a ratio alike. native-stock runs after the
+ * round, with the module unloaded.
+ */
+static const enum mode order[] = {
+	SHIM_XEN, KVM_XEN, SHIM_HV, KVM_HV, XEN_YIELD, KVM_XEN_YIELD, XEN_SEND, KVM_XEN_SEND,
+	XEN_TIMER, KVM_XEN_TIMER, XEN_POLL, KVM_XEN_POLL, HV_FLUSH, KVM_HV_FLUSH, HV_IPI,
+	KVM_HV_IPI, HV_SIGNAL, KVM_HV_SIGNAL, SHIM_USER, HV_USER, NATIVE_BESIDE, NATIVE_LOADED,
+};
+
+#define NR_ORDER	((int)ARRAY_SIZE(order))
+static_assert(ARRAY_SIZE(order) + 1 == NR_MODES, "every row but native-stock in the order");
+
 int cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -417,7 +434,7 @@ int cmp_double(const void *a, const void *b)
 int main(int argc, char **argv)
 {
 	double r[NR_MODES][ROUNDS], med[NR_MODES];
-	int m, i, have_module = xenhv_module_loaded();
+	int m, i, j, have_module = xenhv_module_loaded();
 
 	bool scale = true;
 
@@ -426,6 +443,19 @@ int main(int argc, char **argv)
 		argc--;
 		argv++;
 	}
+	/* --only MODE [ITERS]: that row alone, once (for profiling). */
+	if (argc > 2 && !strcmp(argv[1], "--only")) {
+		for (m = 0; m < NR_MODES && strcmp(names[m], argv[2]); m++)
+			;
+		if (m >= NR_MODES || m == NATIVE_STOCK) {
+			fprintf(stderr, "xenhv-bench: no row %s\n", argv[2]);
+			return 2;
+		}
+		if (argc > 3)
+			iters = strtoull(argv[3], NULL, 0);
+		printf("%s %.0f calls/s\n", names[m], run_mode(m));
+		return 0;
+	}
 	if (argc > 1)
 		iters = strtoull(argv[1], NULL, 0);
 	if (!have_module) {
@@ -433,9 +463,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	for (i = 0; i < ROUNDS; i++) {
-		for (m = 0; m < NR_MODES; m++) {
-			if (m == NATIVE_STOCK)
-				continue;
+		for (j = 0; j < NR_ORDER; j++) {
+			m = order[i % 2 ? NR_ORDER - 1 - j : j];
 			if (m == NATIVE_LOADED)
 				wait_unhooked();
 			r[m][i] = run_mode(m);
