@@ -61,6 +61,23 @@ static void require_uapi(void)
 		SKIP("neither KVM nor the shim serves KVM's Xen uapi here (caps %#x)", caps);
 }
 
+/* The VM's ABI in the shim; native when the shim never had it. */
+static uint32_t vm_abi(struct vm *vm)
+{
+	struct xenhv_vm_stats *st = calloc(1, sizeof(*st));
+	int dev = xenhv_open(), ret;
+	uint32_t abi;
+
+	TEST_ASSERT(st, "out of memory");
+	st->vm_fd = vm->fd;
+	ret = ioctl(dev, XENHV_GET_VM_STATS, st) ? -errno : 0;
+	close(dev);
+	TEST_ASSERT(!ret || ret == -ENOENT, "XENHV_GET_VM_STATS: %s", strerror(-ret));
+	abi = ret ? XENHV_ABI_NATIVE : st->abi;
+	free(st);
+	return abi;
+}
+
 static int vm_attr(struct vm *vm, unsigned long cmd, struct kvm_xen_hvm_attr *a)
 {
 	return ioctl(vm->fd, cmd, a) ? -errno : 0;
@@ -108,6 +125,11 @@ XTEST(config_rejects_bad_input)
 	TEST_ASSERT_EQ(ioctl(vm->fd, KVM_XEN_HVM_CONFIG, &cfg), 0);
 	/* Again, as QEMU does on a second init: still fine. */
 	TEST_ASSERT_EQ(ioctl(vm->fd, KVM_XEN_HVM_CONFIG, &cfg), 0);
+	/* Xen off: the VM is stock KVM again, and off twice is fine too. */
+	cfg = (struct kvm_xen_hvm_config){};
+	TEST_ASSERT_EQ(ioctl(vm->fd, KVM_XEN_HVM_CONFIG, &cfg) ? -errno : 0, 0);
+	TEST_ASSERT_EQ(vm_abi(vm), XENHV_ABI_NATIVE);
+	TEST_ASSERT_EQ(ioctl(vm->fd, KVM_XEN_HVM_CONFIG, &cfg) ? -errno : 0, 0);
 	vm_destroy(vm);
 }
 

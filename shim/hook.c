@@ -409,7 +409,7 @@ static bool check_extension_probed;
 	.ops = { .func = cb, .flags = FTRACE_OPS_FL_SAVE_REGS | FTRACE_OPS_FL_RECURSION }, \
 }
 
-/* @nargs: the number of @fn's arguments, where @wrap takes the VM. */
+/* @nargs: the number of @fn's arguments (1 or 2), where @wrap takes the VM. */
 #define REDIRECT(fn, wrap, nargs) {					\
 	.name = #fn, .target = (void * const *)&xenhv_kvm.fn, .wrapper = wrap, \
 	.vm_arg = nargs,						\
@@ -538,7 +538,7 @@ out:
 void xenhv_hooks_put(void)
 {
 	if (atomic_dec_and_test(&hot_users))
-		schedule_delayed_work(&hot_remove_work, HZ);
+		mod_delayed_work(system_long_wq, &hot_remove_work, HZ);
 }
 
 /* Whether the hooks of the hot path are registered: for the tests. */
@@ -552,6 +552,13 @@ int xenhv_hook_init(void)
 	int i, ret;
 
 	for (i = 0; i < ARRAY_SIZE(hooks); i++) {
+		/* xenhv_ftrace_set_arg() passes the VM in argument 1 or 2. */
+		if (hooks[i].ops.func == redirect_cb &&
+		    (hooks[i].vm_arg < 1 || hooks[i].vm_arg > 2)) {
+			pr_err("%s: no argument register for the VM\n", hooks[i].name);
+			ret = -EINVAL;
+			goto err;
+		}
 		ret = hook_filter(&hooks[i]);
 		if (!ret && hooks[i].always)
 			ret = hook_register(&hooks[i]);

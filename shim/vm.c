@@ -58,6 +58,38 @@ static DEFINE_SPINLOCK(xenhv_vms_lock);
 static DEFINE_MUTEX(xenhv_vms_mutex);
 static u64 xenhv_next_id = 1;
 
+/*
+ * A first look for the hooks' callbacks: how many attached VMs have their
+ * struct kvm hash to each slot. A VM whose slot counts none is not
+ * attached, known without the table's lookup: a VM that is not attached
+ * beside attached ones mostly stops there. Counted with the hooks' users
+ * (vm_attached_get/put), so a count never lags behind an ABI being there.
+ */
+#define VM_SLOT_BITS	11
+static atomic_t vm_slots[1 << VM_SLOT_BITS];
+
+static atomic_t *vm_slot(struct kvm *kvm)
+{
+	return &vm_slots[hash_ptr(kvm, VM_SLOT_BITS)];
+}
+
+/* Before @kvm gets an ABI: the hooks, then its slot. Process context. */
+static int vm_attached_get(struct kvm *kvm)
+{
+	int ret = xenhv_hooks_get();
+
+	if (!ret)
+		atomic_inc(vm_slot(kvm));
+	return ret;
+}
+
+/* After @kvm lost its ABI (or never got it); any context. */
+static void vm_attached_put(struct kvm *kvm)
+{
+	atomic_dec(vm_slot(kvm));
+	xenhv_hooks_put();
+}
+
 /* The record of @kvm; the caller holds a reference on @kvm (see above). */
 static struct xenhv_vm *find_locked(struct kvm *kvm)
 {
@@ -94,6 +126,8 @@ struct xenhv_vm *notrace xenhv_vm_attached(struct kvm *kvm)
 {
 	struct xenhv_vm *vm;
 
+	if (!atomic_read(vm_slot(kvm)))
+		return NULL;
 	rcu_read_lock();
 	vm = rhashtable_lookup(&xenhv_vm_table, &kvm, vm_params);
 	if (vm && !READ_ONCE(vm->abi))
@@ -117,7 +151,7 @@ void xenhv_vm_destroyed(struct kvm *kvm)
 	spin_unlock_irqrestore(&xenhv_vms_lock, flags);
 	/* An attached VM ends here without a detach. */
 	if (vm->abi)
-		xenhv_hooks_put();
+		vm_attached_put(kvm);
 	xenhv_xen_abi.destroy(vm);
 	xenhv_hv_abi.destroy(vm);
 	kfree_rcu(vm, rcu);
@@ -188,7 +222,7 @@ long xenhv_vm_attach(struct kvm *kvm, struct xenhv_attach *at)
 		vm = new;
 	}
 	/* The hooks are in place before the ABI can be published. */
-	ret = xenhv_hooks_get();
+	ret = vm_attached_get(kvm);
 	if (ret)
 		goto out;
 	/* The ABI's state is only read while vm->abi points at that ABI. */
@@ -216,7 +250,7 @@ long xenhv_vm_attach(struct kvm *kvm, struct xenhv_attach *at)
 	ret = 0;
 	goto out;
 out_hooks:
-	xenhv_hooks_put();
+	vm_attached_put(kvm);
 out:
 	mutex_unlock(&xenhv_vms_mutex);
 	kfree(new);
@@ -270,7 +304,7 @@ static long vm_detach(struct kvm *kvm, bool reattach, u32 door)
 			/* The new state before the ABI, as in xenhv_vm_attach(). */
 			smp_store_release(&vm->abi, abi);
 		else
-			xenhv_hooks_put();
+			vm_attached_put(kvm);
 	}
 	mutex_unlock(&xenhv_vms_mutex);
 	return ret;

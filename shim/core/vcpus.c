@@ -52,14 +52,17 @@ void xenhv_vcpu_table_free(struct xenhv_vcpu_table *t)
 	t->nr = 0;
 }
 
-/* Bytes of the blocks (the table itself is in its owner). */
+/* Bytes of the blocks (the table itself is in its owner); any context. */
 size_t xenhv_vcpu_table_bytes(struct xenhv_vcpu_table *t)
 {
 	size_t n = 0;
+	void **b;
 	u32 i;
 
-	for (i = 0; i < ARRAY_SIZE(t->blocks); i++)
-		if (t->blocks[i])
-			n += ksize(t->blocks[i]);
+	for (i = 0; i < ARRAY_SIZE(t->blocks); i++) {
+		b = READ_ONCE(t->blocks[i]);
+		if (b)
+			n += ksize(b);
+	}
 	return n;
 }

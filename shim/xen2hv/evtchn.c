@@ -46,15 +46,18 @@ static struct xen_port *port_make(struct xen_vm *x, u32 port)
 	return &b[port % XEN_PORT_BUCKET];
 }
 
-/* Bytes of the buckets that exist. Under ops_lock, or with nothing running. */
+/* Bytes of the buckets that exist; while the state cannot be freed. */
 size_t xen_evtchn_bytes(struct xen_vm *x)
 {
+	struct xen_port *b;
 	size_t n = 0;
 	u32 i;
 
-	for (i = 0; i < ARRAY_SIZE(x->port_buckets); i++)
-		if (x->port_buckets[i])
-			n += ksize(x->port_buckets[i]);
+	for (i = 0; i < ARRAY_SIZE(x->port_buckets); i++) {
+		b = READ_ONCE(x->port_buckets[i]);
+		if (b)
+			n += ksize(b);
+	}
 	return n;
 }
 
@@ -855,9 +858,6 @@ static int kvm_assign(struct xen_vm *x, const struct kvm_xen_hvm_attr *a)
 	}
 	if (port_get(x, port)->type != XEN_PORT_FREE)
 		return -EEXIST;
-	p = port_make(x, port);
-	if (!p)
-		return -ENOMEM;
 	if (to) {
 		if (a->u.evtchn.deliver.port.priority != KVM_IRQ_ROUTING_XEN_EVTCHN_PRIO_2LEVEL)
 			return -EINVAL;
@@ -877,6 +877,14 @@ static int kvm_assign(struct xen_vm *x, const struct kvm_xen_hvm_attr *a)
 		}
 		np.type = XEN_PORT_KVM_EVENTFD;
 		np.send = send;
+	}
+	p = port_make(x, port);
+	if (!p) {
+		if (send) {
+			eventfd_ctx_put(send->efd);
+			kfree(send);
+		}
+		return -ENOMEM;
 	}
 	raw_spin_lock_irqsave(&x->lock, flags);
 	*p = np;

@@ -86,7 +86,9 @@ static long uapi_config(struct kvm *kvm, void __user *argp)
 		vm = xenhv_vm_lookup(kvm, &abi);
 		if (!vm || !abi)
 			return 0;
-		return xenhv_vm_uapi_detach(kvm) == -ENOENT ? 0 : -EBUSY;
+		/* Gone meanwhile: as good; attached by our own door: not ours. */
+		ret = xenhv_vm_uapi_detach(kvm);
+		return ret == -ENOENT ? 0 : ret == -EEXIST ? -EBUSY : ret;
 	}
 	/* The page MSR must be in the hypervisor range, as for XENHV_ATTACH_VM. */
 	if (cfg.msr < 0x40000000 || cfg.msr > 0x4fffffff)
