@@ -565,6 +565,18 @@ long xen_evtchn_op(struct kvm_vcpu *vcpu, struct xen_vm *x, u64 cmd, u64 arg, bo
 {
 	long ret;
 
+	/*
+	 * The hot one takes no ops_lock: send_port() reads the port under
+	 * x->lock, where every writer changes it, and its eventfd under RCU.
+	 */
+	if (cmd == EVTCHNOP_send) {
+		ret = op_send(vcpu, x, arg);
+		if (ret == 1) {
+			*handled = false;
+			ret = 0;
+		}
+		return ret;
+	}
 	mutex_lock(&x->ops_lock);
 	switch (cmd) {
 	case EVTCHNOP_alloc_unbound:
@@ -578,13 +590,6 @@ long xen_evtchn_op(struct kvm_vcpu *vcpu, struct xen_vm *x, u64 cmd, u64 arg, bo
 		break;
 	case EVTCHNOP_bind_ipi:
 		ret = op_bind_ipi(vcpu, x, arg);
-		break;
-	case EVTCHNOP_send:
-		ret = op_send(vcpu, x, arg);
-		if (ret == 1) {
-			*handled = false;
-			ret = 0;
-		}
 		break;
 	case EVTCHNOP_close:
 		ret = op_close(vcpu, x, arg);

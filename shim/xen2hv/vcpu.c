@@ -671,10 +671,16 @@ long xen_vcpu_op(struct kvm_vcpu *vcpu, struct xen_vm *x, u64 cmd, u64 id, u64 a
 	if (target != vcpu && (cmd == VCPUOP_set_singleshot_timer ||
 			       cmd == VCPUOP_stop_singleshot_timer))
 		return -XEN_EINVAL;
-	/* A vCPU sets up another one before bringing it online. */
-	mutex_lock(&x->ops_lock);
-	xv = xen_vcpu_get(x, target);
-	mutex_unlock(&x->ops_lock);
+	/*
+	 * A vCPU sets up another one before bringing it online: that one's
+	 * state is made under ops_lock. Existing state is found without it.
+	 */
+	xv = target ? xen_vcpu_find(x, target->vcpu_idx) : NULL;
+	if (!xv) {
+		mutex_lock(&x->ops_lock);
+		xv = xen_vcpu_get(x, target);
+		mutex_unlock(&x->ops_lock);
+	}
 	if (!xv)
 		return -XEN_ENOENT;
 
