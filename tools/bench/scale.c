@@ -28,7 +28,7 @@
 #define NR_TARGETS	16
 
 /* The tables compare points of one curve: a quarter of the rows' calls. */
-#define N	(iters >= 4000 ? iters / 4 : iters)
+#define SCALE_CALLS	(iters >= 4000 ? iters / 4 : iters)
 
 enum { T_IPI, T_FLUSH, P_SEND, P_POLL, P_POLL_ALL };
 
@@ -201,10 +201,10 @@ static double vms_point(bool attached)
 	struct vcpu *vcpu = vm_add_vcpu(vm, guest_version);
 	double ns;
 
-	vcpu_set_args(vcpu, 1, N);
+	vcpu_set_args(vcpu, 1, SCALE_CALLS);
 	if (attached)
 		xenhv_attach_ok(vm, XENHV_ABI_XEN, 0);
-	ns = timed(vcpu, N);
+	ns = timed(vcpu, SCALE_CALLS);
 	vm_destroy(vm);
 	return ns;
 }
@@ -275,13 +275,13 @@ static double targets_point(int what, int k, bool kvm_own)
 
 	for (i = 1; i < NR_TARGETS; i++)
 		vm_add_vcpu(vm, guest_targets);
-	vcpu_set_args(vcpu, 3, N, (uint64_t)what, (k == 64 ? ~0ull : (1ull << k) - 1));
+	vcpu_set_args(vcpu, 3, SCALE_CALLS, (uint64_t)what, (k == 64 ? ~0ull : (1ull << k) - 1));
 	if (kvm_own)
 		for (i = 0; i < NR_TARGETS; i++)
 			vcpu_set_kvm_hyperv_cpuid(vm->vcpus[i]);
 	else
 		xenhv_attach_ok(vm, XENHV_ABI_HYPERV, 0);
-	ns = timed(vcpu, N);
+	ns = timed(vcpu, SCALE_CALLS);
 	vm_destroy(vm);
 	return ns;
 }
@@ -330,9 +330,9 @@ static double ports_point(int what, int nports)
 	struct vcpu *vcpu = vm_add_vcpu(vm, guest_ports);
 	double ns;
 
-	vcpu_set_args(vcpu, 3, N, (uint64_t)what, (uint64_t)nports);
+	vcpu_set_args(vcpu, 3, SCALE_CALLS, (uint64_t)what, (uint64_t)nports);
 	xenhv_attach_ok(vm, XENHV_ABI_XEN, 0);
-	ns = timed(vcpu, N);
+	ns = timed(vcpu, SCALE_CALLS);
 	vm_destroy(vm);
 	return ns;
 }
@@ -353,8 +353,8 @@ static double conns_point(int nconns)
 		b.conn_id = c;
 		TEST_ASSERT_EQ(dev_ioctl(XENHV_HV_BIND_CONN, &b), 0);
 	}
-	vcpu_set_args(vcpu, 2, N, (uint64_t)nconns);
-	ns = timed(vcpu, N);
+	vcpu_set_args(vcpu, 2, SCALE_CALLS, (uint64_t)nconns);
+	ns = timed(vcpu, SCALE_CALLS);
 	vm_destroy(vm);
 	close(efd);
 	return ns;
