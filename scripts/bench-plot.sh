@@ -20,7 +20,7 @@ set terminal pngcairo size 1500,500 font ",10"
 set output "$out"
 set multiplot layout 1,3 title "xenhv-bench $title: ns per call (lower is better)"
 set grid
-set key top left
+set key bottom right
 set logscale x
 set yrange [0:*]
 set xlabel "VMs"
