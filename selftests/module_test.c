@@ -4,7 +4,6 @@
  */
 #include <stdio.h>
 #include <string.h>
-#include <sys/mount.h>
 #include <unistd.h>
 
 #include "module.h"
@@ -60,37 +59,6 @@ XTEST(unload_and_reload_with_running_vm)
 	vm_destroy(vm);
 }
 
-#define TRACEFS "/sys/kernel/tracing"
-
-/* Whether ftrace has a callback registered on @fn (enabled_functions). */
-static bool traced(const char *fn)
-{
-	size_t n = strlen(fn);
-	char line[512];
-	bool on = false;
-	FILE *f;
-
-	f = fopen(TRACEFS "/enabled_functions", "r");
-	if (!f && !mount("nodev", TRACEFS, "tracefs", 0, NULL))
-		f = fopen(TRACEFS "/enabled_functions", "r");
-	TEST_ASSERT(f, "cannot read " TRACEFS "/enabled_functions");
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, fn, n) && line[n] == ' ')
-			on = true;
-	fclose(f);
-	return on;
-}
-
-/* The hooks go a second after the last attached VM: wait up to 10 s. */
-static bool traced_after(const char *fn, bool want)
-{
-	int i;
-
-	for (i = 0; i < 100 && traced(fn) != want; i++)
-		usleep(100000);
-	return traced(fn);
-}
-
 #define HOT	"kvm_emulate_hypercall"
 
 /*
@@ -102,24 +70,24 @@ XTEST(hooks_only_while_attached)
 	struct vm *a, *b;
 
 	xenhv_require_module();
-	TEST_ASSERT(!traced_after(HOT, false), "hooked with no VM attached");
-	TEST_ASSERT(traced("kvm_arch_destroy_vm"), "teardown callback missing");
+	TEST_ASSERT(!xenhv_fn_traced_after(HOT, false), "hooked with no VM attached");
+	TEST_ASSERT(xenhv_fn_traced("kvm_arch_destroy_vm"), "teardown callback missing");
 	a = vm_create(NULL);
 	b = vm_create(NULL);
-	TEST_ASSERT(!traced(HOT), "hooked for a VM that is not attached");
+	TEST_ASSERT(!xenhv_fn_traced(HOT), "hooked for a VM that is not attached");
 	xenhv_attach_ok(a, XENHV_ABI_XEN, 0);
-	TEST_ASSERT(traced(HOT), "not hooked with a VM attached");
+	TEST_ASSERT(xenhv_fn_traced(HOT), "not hooked with a VM attached");
 	xenhv_attach_ok(b, XENHV_ABI_HYPERV, 0);
 	TEST_ASSERT_EQ(xenhv_detach(a), 0);
 	usleep(2500000);
-	TEST_ASSERT(traced(HOT), "unhooked while a VM is still attached");
+	TEST_ASSERT(xenhv_fn_traced(HOT), "unhooked while a VM is still attached");
 	TEST_ASSERT_EQ(xenhv_detach(b), 0);
-	TEST_ASSERT(!traced_after(HOT, false), "still hooked after the last detach");
+	TEST_ASSERT(!xenhv_fn_traced_after(HOT, false), "still hooked after the last detach");
 	/* A VM destroyed while attached releases the hooks as well. */
 	xenhv_attach_ok(a, XENHV_ABI_XEN, 0);
-	TEST_ASSERT(traced(HOT), "not hooked after attaching again");
+	TEST_ASSERT(xenhv_fn_traced(HOT), "not hooked after attaching again");
 	vm_destroy(a);
-	TEST_ASSERT(!traced_after(HOT, false), "still hooked after the VM was destroyed");
+	TEST_ASSERT(!xenhv_fn_traced_after(HOT, false), "still hooked after the VM was destroyed");
 	vm_destroy(b);
 }
 

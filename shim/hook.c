@@ -541,12 +541,6 @@ void xenhv_hooks_put(void)
 		mod_delayed_work(system_long_wq, &hot_remove_work, HZ);
 }
 
-/* Whether the hooks of the hot path are registered: for the tests. */
-bool xenhv_hooks_registered(void)
-{
-	return READ_ONCE(hot_registered);
-}
-
 int xenhv_hook_init(void)
 {
 	int i, ret;

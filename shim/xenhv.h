@@ -208,7 +208,6 @@ int xenhv_hook_init(void);
 void xenhv_hook_exit(void);
 int xenhv_hooks_get(void);
 void xenhv_hooks_put(void);
-bool xenhv_hooks_registered(void);
 
 /* dev.c */
 int xenhv_dev_init(void);

@@ -3,6 +3,8 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -65,4 +67,33 @@ void xenhv_require_module(void)
 {
 	if (!xenhv_module_loaded())
 		SKIP(XENHV_MODNAME " is not loaded");
+}
+
+#define TRACEFS "/sys/kernel/tracing"
+
+bool xenhv_fn_traced(const char *fn)
+{
+	size_t n = strlen(fn);
+	char line[512];
+	bool on = false;
+	FILE *f;
+
+	f = fopen(TRACEFS "/enabled_functions", "r");
+	if (!f && !mount("nodev", TRACEFS, "tracefs", 0, NULL))
+		f = fopen(TRACEFS "/enabled_functions", "r");
+	TEST_ASSERT(f, "cannot read " TRACEFS "/enabled_functions");
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, fn, n) && line[n] == ' ')
+			on = true;
+	fclose(f);
+	return on;
+}
+
+bool xenhv_fn_traced_after(const char *fn, bool want)
+{
+	int i;
+
+	for (i = 0; i < 100 && xenhv_fn_traced(fn) != want; i++)
+		usleep(100000);
+	return xenhv_fn_traced(fn);
 }

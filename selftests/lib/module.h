@@ -13,5 +13,12 @@ int xenhv_module_load(const char *params);	/* 0 or -errno */
 int xenhv_module_unload(void);			/* 0 or -errno */
 /* Skip the test unless the module is loaded. */
 void xenhv_require_module(void);
+/*
+ * Whether ftrace has a callback on kernel function @fn (tracefs'
+ * enabled_functions, mounted if need be); exits the program if unreadable.
+ */
+bool xenhv_fn_traced(const char *fn);
+/* The same, waited for up to 10 s to become @want; returns the last look. */
+bool xenhv_fn_traced_after(const char *fn, bool want);
 
 #endif

@@ -52,17 +52,24 @@ void xenhv_vcpu_table_free(struct xenhv_vcpu_table *t)
 	t->nr = 0;
 }
 
-/* Bytes of the blocks (the table itself is in its owner); any context. */
+/*
+ * Bytes of the blocks and of the entries (kmalloc'ed state), the table
+ * itself being in its owner; while the entries cannot be freed.
+ */
 size_t xenhv_vcpu_table_bytes(struct xenhv_vcpu_table *t)
 {
 	size_t n = 0;
 	void **b;
-	u32 i;
+	u32 i, j;
 
 	for (i = 0; i < ARRAY_SIZE(t->blocks); i++) {
 		b = READ_ONCE(t->blocks[i]);
-		if (b)
-			n += ksize(b);
+		if (!b)
+			continue;
+		n += ksize(b);
+		for (j = 0; j < XENHV_VCPU_BLOCK; j++)
+			if (READ_ONCE(b[j]))
+				n += ksize(READ_ONCE(b[j]));
 	}
 	return n;
 }

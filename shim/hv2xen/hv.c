@@ -157,19 +157,8 @@ static void hv_detach(struct xenhv_vm *vm)
 static u64 hv_mem_bytes(struct xenhv_vm *vm)
 {
 	struct hv_vm *h = vm->hv.h;
-	struct hv_vcpu *hvc;
-	u64 n;
-	u32 i;
 
-	if (!h)
-		return 0;
-	n = ksize(h) + xenhv_vcpu_table_bytes(&h->vcpus);
-	for (i = 0; i < h->vcpus.nr; i++) {
-		hvc = hv_vcpu_find(h, i);
-		if (hvc)
-			n += ksize(hvc);
-	}
-	return n;
+	return h ? ksize(h) + xenhv_vcpu_table_bytes(&h->vcpus) : 0;
 }
 
 /* KVM destroys the VM: atomic context, no vCPU runs any more. */

@@ -136,19 +136,8 @@ static void xen_detach(struct xenhv_vm *vm)
 static u64 xen_mem_bytes(struct xenhv_vm *vm)
 {
 	struct xen_vm *x = vm->xen.x;
-	struct xen_vcpu *xv;
-	u64 n;
-	u32 i;
 
-	if (!x)
-		return 0;
-	n = ksize(x) + xenhv_vcpu_table_bytes(&x->vcpus) + xen_evtchn_bytes(x);
-	for (i = 0; i < x->vcpus.nr; i++) {
-		xv = xen_vcpu_find(x, i);
-		if (xv)
-			n += ksize(xv);
-	}
-	return n;
+	return x ? ksize(x) + xenhv_vcpu_table_bytes(&x->vcpus) + xen_evtchn_bytes(x) : 0;
 }
 
 /* KVM destroys the VM: atomic context, no vCPU runs. */

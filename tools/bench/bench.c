@@ -38,7 +38,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/mount.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -291,40 +290,14 @@ static int kvm_xen_hot_setup(struct vm *vm, struct vcpu *vcpu)
 	return 0;
 }
 
-/* One timed run; returns calls per second, or 0 if the mode is unavailable. */
-#define TRACEFS "/sys/kernel/tracing"
-
-/* Whether the shim's hot-path hooks are registered (enabled_functions). */
-static bool hooked(void)
-{
-	const char *fn = "kvm_emulate_hypercall ";
-	char line[512];
-	bool on = false;
-	FILE *f;
-
-	f = fopen(TRACEFS "/enabled_functions", "r");
-	if (!f && !mount("nodev", TRACEFS, "tracefs", 0, NULL))
-		f = fopen(TRACEFS "/enabled_functions", "r");
-	if (!f)
-		TEST_FAIL("cannot read " TRACEFS "/enabled_functions");
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, fn, strlen(fn)))
-			on = true;
-	fclose(f);
-	return on;
-}
-
 /* The hooks go a second after the last attached VM. */
 static void wait_unhooked(void)
 {
-	int i;
-
-	for (i = 0; i < 100 && hooked(); i++)
-		usleep(100000);
-	if (hooked())
+	if (xenhv_fn_traced_after("kvm_emulate_hypercall", false))
 		TEST_FAIL("the shim's hooks stay registered with no VM attached");
 }
 
+/* One timed run; returns calls per second, or 0 if the mode is unavailable. */
 static double run_mode(enum mode m)
 {
 	struct vm *vm = vm_create(&(struct vm_opts){ .irqchip = true });
