@@ -9,12 +9,12 @@
 
 #include "guest.h"
 
-int xenhv_guest_cpl(struct kvm_vcpu *vcpu)
+int __xenhv_hot xenhv_guest_cpl(struct kvm_vcpu *vcpu)
 {
 	return xenhv_kvm_ops()->get_cpl(vcpu);
 }
 
-bool xenhv_guest_64bit(struct kvm_vcpu *vcpu)
+bool __xenhv_hot xenhv_guest_64bit(struct kvm_vcpu *vcpu)
 {
 	int db, l;
 
@@ -24,12 +24,12 @@ bool xenhv_guest_64bit(struct kvm_vcpu *vcpu)
 	return l;
 }
 
-bool xenhv_guest_protected(struct kvm_vcpu *vcpu)
+bool __xenhv_hot xenhv_guest_protected(struct kvm_vcpu *vcpu)
 {
 	return vcpu->arch.cr0 & X86_CR0_PE;
 }
 
-int xenhv_gpa_read(struct kvm_vcpu *vcpu, gpa_t gpa, void *data, unsigned long len)
+int __xenhv_hot xenhv_gpa_read(struct kvm_vcpu *vcpu, gpa_t gpa, void *data, unsigned long len)
 {
 	return KVM_FN(kvm_vcpu_read_guest)(vcpu, gpa, data, len) ? -EFAULT : 0;
 }
@@ -44,7 +44,7 @@ void xenhv_inject_ud(struct kvm_vcpu *vcpu)
 	KVM_FN(kvm_queue_exception)(vcpu, UD_VECTOR);
 }
 
-int xenhv_skip_insn(struct kvm_vcpu *vcpu)
+int __xenhv_hot xenhv_skip_insn(struct kvm_vcpu *vcpu)
 {
 	return KVM_FN(kvm_skip_emulated_instruction)(vcpu);
 }
@@ -64,7 +64,7 @@ struct xenhv_exception {
 	u64 room[8];
 };
 
-int xenhv_gva_read(struct kvm_vcpu *vcpu, gva_t gva, void *data, unsigned int len)
+int __xenhv_hot xenhv_gva_read(struct kvm_vcpu *vcpu, gva_t gva, void *data, unsigned int len)
 {
 	struct xenhv_exception e;
 
@@ -72,7 +72,8 @@ int xenhv_gva_read(struct kvm_vcpu *vcpu, gva_t gva, void *data, unsigned int le
 	       -EFAULT : 0;
 }
 
-int xenhv_gva_write(struct kvm_vcpu *vcpu, gva_t gva, const void *data, unsigned int len)
+int __xenhv_hot xenhv_gva_write(struct kvm_vcpu *vcpu, gva_t gva, const void *data,
+				unsigned int len)
 {
 	struct xenhv_exception e;
 
@@ -80,7 +81,7 @@ int xenhv_gva_write(struct kvm_vcpu *vcpu, gva_t gva, const void *data, unsigned
 					   (struct x86_exception *)&e) ? -EFAULT : 0;
 }
 
-gpa_t xenhv_gva_to_gpa(struct kvm_vcpu *vcpu, gva_t gva)
+gpa_t __xenhv_hot xenhv_gva_to_gpa(struct kvm_vcpu *vcpu, gva_t gva)
 {
 	struct xenhv_exception e;
 
@@ -122,12 +123,12 @@ void xenhv_gpage_unpin(struct xenhv_gpage *gp)
 	gp->va = NULL;
 }
 
-bool xenhv_guest_has_lapic(struct kvm_vcpu *vcpu)
+bool __xenhv_hot xenhv_guest_has_lapic(struct kvm_vcpu *vcpu)
 {
 	return vcpu->arch.apic;
 }
 
-void xenhv_send_vector(struct kvm_vcpu *vcpu, u8 vector)
+void __xenhv_hot xenhv_send_vector(struct kvm_vcpu *vcpu, u8 vector)
 {
 	/*
 	 * Fixed delivery to the vCPU itself: a self IPI from its own LAPIC,

@@ -8,6 +8,7 @@
 #define XENHV_GUEST_H
 
 #include "compat/kvm.h"
+#include "hot.h"
 
 static inline unsigned long xenhv_reg(struct kvm_vcpu *vcpu, int reg)
 {

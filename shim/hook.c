@@ -1,19 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Attachment to KVM: ftrace redirection of KVM's exit handlers for
- * hypercalls, MSR accesses and CPUID, and a callback on VM destruction.
- * This is the only file that knows how the shim is attached to KVM; built
- * into kvm.ko, these entry points would be direct calls instead.
+ * Attachment to KVM: redirection of KVM's exit handlers for hypercalls,
+ * MSR accesses and CPUID, and a callback on VM destruction. This is the
+ * only file that knows how the shim is attached to KVM; built into kvm.ko,
+ * these entry points would be direct calls instead.
  *
- * A redirected function's ftrace callback moves the instruction pointer to
- * the shim's wrapper when the call is for an attached VM and does not come
- * from the shim itself: a VM that is not attached runs KVM's function after
- * one pass through the callback. The wrapper decides again (the VM may be
- * detached in between) and calls KVM's original, which re-enters ftrace and
- * is let through, for whatever the ABI does not take. The call must stay a
- * call: Kbuild builds this file without sibling-call optimisation, since a
- * tail jump would leave KVM's own caller as the parent and redirect for
- * ever.
+ * A redirected function calls a trampoline of the shim's from its entry
+ * (an ftrace direct call). The trampoline sends the call to the shim's
+ * wrapper when it is for an attached VM and does not come from the shim
+ * itself: a VM that is not attached runs KVM's function after one short
+ * check. The wrapper decides again (the VM may be detached in between) and
+ * calls KVM's original, which passes through the trampoline and is let
+ * through, for whatever the ABI does not take. The call must stay a call:
+ * Kbuild builds this file without sibling-call optimisation, since a tail
+ * jump would leave KVM's own caller as the parent and redirect for ever.
  *
  * The hooks of the hot path are registered only while at least one VM is
  * attached (xenhv_hooks_get() and xenhv_hooks_put()): a host without an
@@ -36,12 +36,65 @@
 #include "guest.h"
 
 /*
- * The wrappers: the callback found @vm attached and passes it in the
+ * Where calls come from that are the shim's own: the module's text. Set
+ * before any hook is registered.
+ */
+static unsigned long hook_text, hook_text_size;
+
+/*
+ * The trampolines' question: the VM's record if @vcpu's call, returning to
+ * @parent, goes to the wrapper. Not for the shim's own calls of KVM's
+ * originals.
+ */
+struct xenhv_vm *__xenhv_hot notrace xenhv_hook_vm(struct kvm_vcpu *vcpu, unsigned long parent)
+{
+	if (parent - hook_text < hook_text_size)
+		return NULL;
+	return xenhv_vm_attached(vcpu->kvm);
+}
+
+/*
+ * The trampoline of @wrap, whose function takes @vm_reg's argument as its
+ * first after the original's. It is entered by the call at the function's
+ * entry, before anything else ran: the return address into the function on
+ * top of the stack, the function's own caller above it, its arguments in
+ * their registers (at most two, kept around the question). To redirect,
+ * the return address becomes the wrapper's entry: the wrapper then runs
+ * with the same arguments and the VM's record, and returns to the caller.
+ */
+#define TRAMPOLINE(wrap, vm_reg)					\
+	asm(".pushsection .text.xenhv_hot, \"ax\", @progbits\n"	\
+	    ".type tramp_" #wrap ", @function\n"			\
+	    "tramp_" #wrap ":\n\t"					\
+	    ASM_ENDBR							\
+	    "pushq %rbp\n\t"						\
+	    "movq %rsp, %rbp\n\t"					\
+	    CALL_DEPTH_ACCOUNT						\
+	    "pushq %rdi\n\t"						\
+	    "pushq %rsi\n\t"						\
+	    "pushq %rdx\n\t"						\
+	    "movq 16(%rbp), %rsi\n\t"					\
+	    "call xenhv_hook_vm\n\t"					\
+	    "popq %rdx\n\t"						\
+	    "popq %rsi\n\t"						\
+	    "popq %rdi\n\t"						\
+	    "testq %rax, %rax\n\t"					\
+	    "jz 1f\n\t"						\
+	    "movq %rax, " vm_reg "\n\t"				\
+	    "leaq " #wrap "(%rip), %rax\n\t"				\
+	    "movq %rax, 8(%rbp)\n"					\
+	    "1:\tleave\n\t"						\
+	    ASM_RET							\
+	    ".size tramp_" #wrap ", .-tramp_" #wrap "\n"		\
+	    ".popsection\n")
+
+/*
+ * The wrappers: the trampoline found @vm attached and passes it in the
  * argument register after the function's own. An attached VM's ABI is
  * entered inside xenhv_calls (see xenhv.h), and read again there: NULL
  * once detach began, and KVM's original then runs outside it.
  */
-static int hook_hypercall(struct kvm_vcpu *vcpu, struct xenhv_vm *vm)
+static int __xenhv_hot hook_hypercall(struct kvm_vcpu *vcpu, struct xenhv_vm *vm)
 {
 	const struct xenhv_abi *abi;
 	int idx, ret = 0;
@@ -55,7 +108,10 @@ static int hook_hypercall(struct kvm_vcpu *vcpu, struct xenhv_vm *vm)
 	return abi ? ret : KVM_FN(kvm_emulate_hypercall)(vcpu);
 }
 
-static int hook_get_msr(struct kvm_vcpu *vcpu, struct msr_data *msr, struct xenhv_vm *vm)
+TRAMPOLINE(hook_hypercall, "%rsi");
+
+static int __xenhv_hot hook_get_msr(struct kvm_vcpu *vcpu, struct msr_data *msr,
+				    struct xenhv_vm *vm)
 {
 	const struct xenhv_abi *abi;
 	int idx, ret = XENHV_MSR_PASS;
@@ -68,7 +124,10 @@ static int hook_get_msr(struct kvm_vcpu *vcpu, struct msr_data *msr, struct xenh
 	return ret != XENHV_MSR_PASS ? ret : KVM_FN(kvm_get_msr_common)(vcpu, msr);
 }
 
-static int hook_set_msr(struct kvm_vcpu *vcpu, struct msr_data *msr, struct xenhv_vm *vm)
+TRAMPOLINE(hook_get_msr, "%rdx");
+
+static int __xenhv_hot hook_set_msr(struct kvm_vcpu *vcpu, struct msr_data *msr,
+				    struct xenhv_vm *vm)
 {
 	const struct xenhv_abi *abi;
 	int idx, ret = XENHV_MSR_PASS;
@@ -80,6 +139,8 @@ static int hook_set_msr(struct kvm_vcpu *vcpu, struct msr_data *msr, struct xenh
 	xenhv_calls_exit(idx);
 	return ret != XENHV_MSR_PASS ? ret : KVM_FN(kvm_set_msr_common)(vcpu, msr);
 }
+
+TRAMPOLINE(hook_set_msr, "%rdx");
 
 static bool cpuid_faulting(struct kvm_vcpu *vcpu)
 {
@@ -122,6 +183,8 @@ native:
 	return KVM_FN(kvm_emulate_cpuid)(vcpu);
 }
 
+TRAMPOLINE(hook_cpuid, "%rsi");
+
 static int hook_halt(struct kvm_vcpu *vcpu, struct xenhv_vm *vm)
 {
 	const struct xenhv_abi *abi;
@@ -134,6 +197,8 @@ static int hook_halt(struct kvm_vcpu *vcpu, struct xenhv_vm *vm)
 	xenhv_calls_exit(idx);
 	return KVM_FN(kvm_emulate_halt)(vcpu);
 }
+
+TRAMPOLINE(hook_halt, "%rsi");
 
 /*
  * SINTs with AutoEOI: the vector leaves the in-service register as it is
@@ -170,7 +235,9 @@ static void hook_apic_ack(struct kvm_vcpu *vcpu, int vector, struct xenhv_vm *vm
 		KVM_FN(kvm_lapic_set_eoi)(vcpu);
 }
 
-#define HOOK_ACK	REDIRECT(kvm_apic_ack_interrupt, hook_apic_ack, 2)
+TRAMPOLINE(hook_apic_ack, "%rdx");
+
+#define HOOK_ACK	REDIRECT(kvm_apic_ack_interrupt, hook_apic_ack)
 #else
 /*
  * kvm_cpu_get_interrupt() serves the PIC first, then the LAPIC: a vector is
@@ -202,7 +269,9 @@ static int hook_get_interrupt(struct kvm_vcpu *vcpu, struct xenhv_vm *vm)
 	return vector;
 }
 
-#define HOOK_ACK	REDIRECT(kvm_cpu_get_interrupt, hook_get_interrupt, 1)
+TRAMPOLINE(hook_get_interrupt, "%rsi");
+
+#define HOOK_ACK	REDIRECT(kvm_cpu_get_interrupt, hook_get_interrupt)
 
 #ifndef CONFIG_KVM_XEN
 /*
@@ -216,46 +285,28 @@ static int hook_has_injectable_intr(struct kvm_vcpu *vcpu, struct xenhv_vm *vm)
 	return xenhv_xen_uapi_pending(vcpu, true) ? 1 : KVM_FN(kvm_cpu_has_injectable_intr)(vcpu);
 }
 
+TRAMPOLINE(hook_has_injectable_intr, "%rsi");
+
 static int hook_has_interrupt(struct kvm_vcpu *vcpu, struct xenhv_vm *vm)
 {
 	return xenhv_xen_uapi_pending(vcpu, true) ? 1 : KVM_FN(kvm_cpu_has_interrupt)(vcpu);
 }
+
+TRAMPOLINE(hook_has_interrupt, "%rsi");
 #endif
 #endif
 
 struct xenhv_hook {
 	const char *name;
 	void * const *target;	/* KVM function's table entry; NULL: by name */
-	void *wrapper;		/* NULL: plain callback, see destroy_cb() */
-	int vm_arg;		/* redirect_cb(): the wrapper's argument for the VM */
+	void *wrapper;		/* ioctl_cb(): where the ioctls it serves go */
+	void (*tramp)(void);	/* a redirect: the trampoline, see TRAMPOLINE() */
 	bool (*serves)(unsigned int ioctl);	/* ioctl_cb(): which go to wrapper */
 	bool always;		/* registered while the module is loaded */
 	struct ftrace_ops ops;
 	bool filtered;
 	bool active;
 };
-
-/*
- * Every redirected function takes the vCPU first; its wrapper takes the
- * same arguments and then the VM's record, which the callback found. No
- * recursion guard: the callback calls none of the functions it is
- * registered on.
- */
-static void notrace redirect_cb(unsigned long ip, unsigned long parent_ip,
-				struct ftrace_ops *ops, struct ftrace_regs *fregs)
-{
-	struct xenhv_hook *h = container_of(ops, struct xenhv_hook, ops);
-	struct kvm_vcpu *vcpu = (struct kvm_vcpu *)xenhv_ftrace_arg(fregs, 0);
-	struct xenhv_vm *vm;
-
-	if (within_module(parent_ip, THIS_MODULE))
-		return;
-	vm = xenhv_vm_attached(vcpu->kvm);
-	if (!vm)
-		return;
-	xenhv_ftrace_set_arg(fregs, h->vm_arg, (unsigned long)vm);
-	ftrace_regs_set_instruction_pointer(fregs, (unsigned long)h->wrapper);
-}
 
 /* kvm_arch_destroy_vm(struct kvm *kvm): the VM's vCPUs exist, none runs. */
 static void notrace destroy_cb(unsigned long ip, unsigned long parent_ip,
@@ -279,8 +330,9 @@ static void notrace sched_cb(struct ftrace_regs *fregs, bool in)
 	if (!regs)
 		return;
 	vcpu = (struct kvm_vcpu *)regs->di;
-	vm = xenhv_vm_lookup(vcpu->kvm, &abi);
-	if (!vm || !abi->sched)
+	vm = xenhv_vm_attached(vcpu->kvm);
+	abi = vm ? xenhv_vm_abi(vm) : NULL;
+	if (!abi || !abi->sched)
 		return;
 	idx = xenhv_calls_enter();
 	abi = xenhv_vm_abi(vm);
@@ -409,11 +461,10 @@ static bool check_extension_probed;
 	.ops = { .func = cb, .flags = FTRACE_OPS_FL_SAVE_REGS | FTRACE_OPS_FL_RECURSION }, \
 }
 
-/* @nargs: the number of @fn's arguments (1 or 2), where @wrap takes the VM. */
-#define REDIRECT(fn, wrap, nargs) {					\
+/* @fn goes to @wrap through tramp_@wrap (TRAMPOLINE()). */
+#define REDIRECT(fn, wrap) {						\
 	.name = #fn, .target = (void * const *)&xenhv_kvm.fn, .wrapper = wrap, \
-	.vm_arg = nargs,						\
-	.ops = { .func = redirect_cb, .flags = XENHV_FTRACE_REDIRECT_FLAGS }, \
+	.tramp = tramp_##wrap,						\
 }
 
 static struct xenhv_hook hooks[] = {
@@ -426,11 +477,11 @@ static struct xenhv_hook hooks[] = {
 			.flags = FTRACE_OPS_FL_SAVE_REGS | FTRACE_OPS_FL_RECURSION,
 		},
 	},
-	REDIRECT(kvm_emulate_hypercall, hook_hypercall, 1),
-	REDIRECT(kvm_get_msr_common, hook_get_msr, 2),
-	REDIRECT(kvm_set_msr_common, hook_set_msr, 2),
-	REDIRECT(kvm_emulate_cpuid, hook_cpuid, 1),
-	REDIRECT(kvm_emulate_halt, hook_halt, 1),
+	REDIRECT(kvm_emulate_hypercall, hook_hypercall),
+	REDIRECT(kvm_get_msr_common, hook_get_msr),
+	REDIRECT(kvm_set_msr_common, hook_set_msr),
+	REDIRECT(kvm_emulate_cpuid, hook_cpuid),
+	REDIRECT(kvm_emulate_halt, hook_halt),
 	HOOK_ACK,
 	CALLBACK(kvm_arch_vcpu_ioctl_set_mpstate, mpstate_cb),
 	CALLBACK(kvm_arch_vcpu_load, load_cb),
@@ -439,8 +490,8 @@ static struct xenhv_hook hooks[] = {
 	IOCTL(kvm_arch_vm_ioctl, hook_xen_vm_ioctl, xenhv_xen_uapi_vm_ioctl),
 	IOCTL(kvm_arch_vcpu_ioctl, hook_xen_vcpu_ioctl, xenhv_xen_uapi_vcpu_ioctl),
 #ifdef XENHV_HOOKS_GET_INTERRUPT
-	REDIRECT(kvm_cpu_has_injectable_intr, hook_has_injectable_intr, 1),
-	REDIRECT(kvm_cpu_has_interrupt, hook_has_interrupt, 1),
+	REDIRECT(kvm_cpu_has_injectable_intr, hook_has_injectable_intr),
+	REDIRECT(kvm_cpu_has_interrupt, hook_has_interrupt),
 	CALLBACK(kvm_arch_vcpu_ioctl_run, run_cb),
 #endif
 #endif
@@ -450,13 +501,21 @@ static void hook_unregister(struct xenhv_hook *h)
 {
 	if (!h->active)
 		return;
-	unregister_ftrace_function(&h->ops);
+	if (h->tramp)
+		xenhv_unregister_direct(&h->ops, (unsigned long)h->tramp);
+	else
+		unregister_ftrace_function(&h->ops);
 	h->active = false;
 }
 
 static int hook_register(struct xenhv_hook *h)
 {
-	int ret = register_ftrace_function(&h->ops);
+	int ret;
+
+	if (h->tramp)
+		ret = xenhv_register_direct(&h->ops, (unsigned long)h->tramp);
+	else
+		ret = register_ftrace_function(&h->ops);
 
 	if (ret) {
 		pr_err("cannot hook %s: %d\n", h->name, ret);
@@ -545,14 +604,8 @@ int xenhv_hook_init(void)
 {
 	int i, ret;
 
+	xenhv_module_text(THIS_MODULE, &hook_text, &hook_text_size);
 	for (i = 0; i < ARRAY_SIZE(hooks); i++) {
-		/* xenhv_ftrace_set_arg() passes the VM in argument 1 or 2. */
-		if (hooks[i].ops.func == redirect_cb &&
-		    (hooks[i].vm_arg < 1 || hooks[i].vm_arg > 2)) {
-			pr_err("%s: no argument register for the VM\n", hooks[i].name);
-			ret = -EINVAL;
-			goto err;
-		}
 		ret = hook_filter(&hooks[i]);
 		if (!ret && hooks[i].always)
 			ret = hook_register(&hooks[i]);

@@ -8,6 +8,7 @@
 #define XENHV_H
 
 #include "compat/kvm.h"
+#include "hot.h"
 #include <linux/atomic.h>
 #include <linux/rhashtable-types.h>
 #include <linux/spinlock.h>
@@ -185,7 +186,18 @@ static inline void xenhv_count(struct xenhv_vm *vm, u32 op, enum xenhv_stat what
 	atomic64_inc(&vm->stats[op % XENHV_NR_OPS][what]);
 }
 
-/* hook.c */
+/* hook.c: the trampolines, defined in asm there (TRAMPOLINE()). */
+void tramp_hook_hypercall(void);
+void tramp_hook_get_msr(void);
+void tramp_hook_set_msr(void);
+void tramp_hook_cpuid(void);
+void tramp_hook_halt(void);
+void tramp_hook_apic_ack(void);
+void tramp_hook_get_interrupt(void);
+void tramp_hook_has_injectable_intr(void);
+void tramp_hook_has_interrupt(void);
+struct xenhv_vm *xenhv_hook_vm(struct kvm_vcpu *vcpu, unsigned long parent);
+
 /* xen2hv/uapi.c: KVM's own Xen uapi, on kernels without CONFIG_KVM_XEN. */
 u32 xenhv_xen_uapi_caps(void);
 bool xenhv_xen_uapi_vm_ioctl(unsigned int ioctl);

@@ -19,30 +19,6 @@
 #define XENHV_FTRACE_REDIRECT_FLAGS	FTRACE_OPS_FL_IPMODIFY
 #endif
 
-/*
- * Argument register @n (1 or 2) of a traced function, set by a redirecting
- * callback for the function it redirects to: the registers the callback
- * sees are the ones the call continues with.
- */
-#if defined(COMPAT_NEED_FTRACE_REGS_SET_IP)
-#define xenhv_ftrace_pt_regs(fregs)	ftrace_get_regs(fregs)
-#elif defined(COMPAT_HAS_ARCH_FTRACE_REGS)
-#define xenhv_ftrace_pt_regs(fregs)	(&arch_ftrace_regs(fregs)->regs)
-#else
-#define xenhv_ftrace_pt_regs(fregs)	(&(fregs)->regs)
-#endif
-
-static __always_inline void xenhv_ftrace_set_arg(struct ftrace_regs *fregs, int n,
-						 unsigned long val)
-{
-	struct pt_regs *regs = xenhv_ftrace_pt_regs(fregs);
-
-	if (n == 1)
-		regs->si = val;
-	else
-		regs->dx = val;
-}
-
 /* Argument @n of a traced function, from an ops with the flags above. */
 #ifdef COMPAT_NEED_FTRACE_REGS_SET_IP
 #define xenhv_ftrace_arg(fregs, n) \
@@ -50,6 +26,42 @@ static __always_inline void xenhv_ftrace_set_arg(struct ftrace_regs *fregs, int 
 #else
 #define xenhv_ftrace_arg(fregs, n)	ftrace_regs_get_argument(fregs, n)
 #endif
+
+/*
+ * Direct calls from a traced function's entry to a trampoline of the
+ * shim's (hook.c), for the functions of an ftrace_ops. The filters stay
+ * with the ops when it is unregistered, for the next registration.
+ */
+#ifndef CONFIG_DYNAMIC_FTRACE_WITH_DIRECT_CALLS
+#error "xenhv_shim needs CONFIG_DYNAMIC_FTRACE_WITH_DIRECT_CALLS"
+#endif
+#ifdef COMPAT_FTRACE_DIRECT_MULTI
+#define xenhv_register_direct(ops, addr)	register_ftrace_direct_multi(ops, addr)
+#define xenhv_unregister_direct(ops, addr)	unregister_ftrace_direct_multi(ops, addr)
+#else
+#define xenhv_register_direct(ops, addr)	register_ftrace_direct(ops, addr)
+#define xenhv_unregister_direct(ops, addr)	unregister_ftrace_direct(ops, addr, false)
+#endif
+
+/* 6.2: call depth tracking, which a trampoline's frame accounts for. */
+#include <asm/nospec-branch.h>
+#ifndef CALL_DEPTH_ACCOUNT
+#define CALL_DEPTH_ACCOUNT ""
+#endif
+
+/* The bounds of @mod's core text. */
+#include <linux/module.h>
+static inline void xenhv_module_text(const struct module *mod, unsigned long *base,
+				     unsigned long *size)
+{
+#ifdef COMPAT_HAS_MODULE_MEMORY
+	*base = (unsigned long)mod->mem[MOD_TEXT].base;
+	*size = mod->mem[MOD_TEXT].size;
+#else
+	*base = (unsigned long)mod->core_layout.base;
+	*size = mod->core_layout.text_size;
+#endif
+}
 
 #ifdef COMPAT_NEED_ASM_UNALIGNED
 #include <asm/unaligned.h>

@@ -117,7 +117,7 @@ static u64 kvmclock_raw_ns(struct kvm_arch *ka)
 	       READ_ONCE(ka->kvmclock_offset);
 }
 
-void xenhv_kvmclock_scale(struct kvm_vcpu *vcpu, struct xenhv_tsc_scale *s)
+void __xenhv_hot xenhv_kvmclock_scale(struct kvm_vcpu *vcpu, struct xenhv_tsc_scale *s)
 {
 	struct kvm_arch *ka = &vcpu->kvm->arch;
 	u64 khz = vcpu->arch.virtual_tsc_khz ? vcpu->arch.virtual_tsc_khz : tsc_khz;
@@ -156,7 +156,7 @@ u64 xenhv_kvmclock_ns(struct kvm *kvm)
  * Guest time now, as the guest computes it from its TSC with the published
  * scale (pvclock_scale_delta()).
  */
-u64 xenhv_clock_guest_now(const struct xenhv_clock *c, struct kvm_vcpu *vcpu)
+u64 __xenhv_hot xenhv_clock_guest_now(const struct xenhv_clock *c, struct kvm_vcpu *vcpu)
 {
 	struct xenhv_tsc_scale s;
 
@@ -165,7 +165,7 @@ u64 xenhv_clock_guest_now(const struct xenhv_clock *c, struct kvm_vcpu *vcpu)
 }
 
 /* The time a published scale gives for @vcpu's TSC now. */
-u64 xenhv_scale_now(struct kvm_vcpu *vcpu, const struct xenhv_tsc_scale *sc)
+u64 __xenhv_hot xenhv_scale_now(struct kvm_vcpu *vcpu, const struct xenhv_tsc_scale *sc)
 {
 	u64 tsc, delta;
 
@@ -190,7 +190,7 @@ u64 xenhv_scale_now(struct kvm_vcpu *vcpu, const struct xenhv_tsc_scale *sc)
  * drift apart by the TSC calibration error, and an absolute conversion would
  * fire ever earlier (a timer storm) or later as the guest runs.
  */
-ktime_t xenhv_clock_guest_deadline(u64 now_g, u64 guest_ns)
+ktime_t __xenhv_hot xenhv_clock_guest_deadline(u64 now_g, u64 guest_ns)
 {
 	ktime_t now = ktime_get();
 

@@ -8,6 +8,7 @@
 
 #include <linux/hrtimer.h>
 #include "compat/kvm.h"
+#include "hot.h"
 
 /* Give up the physical CPU, preferably to a vCPU of the same VM. */
 void xenhv_core_yield(struct kvm_vcpu *vcpu);

@@ -8,7 +8,7 @@
  */
 #include "core.h"
 
-void xenhv_core_yield(struct kvm_vcpu *vcpu)
+void __xenhv_hot xenhv_core_yield(struct kvm_vcpu *vcpu)
 {
 	KVM_FN(kvm_vcpu_on_spin)(vcpu, true);
 }
@@ -19,7 +19,7 @@ void xenhv_core_yield(struct kvm_vcpu *vcpu)
  * wakes, and the VMM thread doing the update may hold the lock another
  * vCPU needs to wake this one. Drop it while blocked, as KVM's HLT does.
  */
-void xenhv_core_block(struct kvm_vcpu *vcpu)
+void __xenhv_hot xenhv_core_block(struct kvm_vcpu *vcpu)
 {
 	vcpu->arch.mp_state = KVM_MP_STATE_HALTED;
 	kvm_vcpu_srcu_read_unlock(vcpu);

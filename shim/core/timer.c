@@ -31,7 +31,7 @@ void xenhv_timer_init(struct xenhv_timer *t, void (*expired)(struct xenhv_timer 
 	raw_spin_lock_init(&t->lock);
 }
 
-ktime_t xenhv_deadline_in(u64 ns)
+ktime_t __xenhv_hot xenhv_deadline_in(u64 ns)
 {
 	ktime_t now = ktime_get();
 
@@ -46,7 +46,7 @@ ktime_t xenhv_deadline_in(u64 ns)
  * expiry, and the start are one step under t->lock; an expiry never runs
  * while the timer is started anew.
  */
-void xenhv_timer_start(struct xenhv_timer *t, ktime_t deadline, u64 period_ns)
+void __xenhv_hot xenhv_timer_start(struct xenhv_timer *t, ktime_t deadline, u64 period_ns)
 {
 	unsigned long flags;
 
@@ -60,7 +60,7 @@ void xenhv_timer_start(struct xenhv_timer *t, ktime_t deadline, u64 period_ns)
 }
 
 /* Not from the timer's own expiry. */
-void xenhv_timer_stop(struct xenhv_timer *t)
+void __xenhv_hot xenhv_timer_stop(struct xenhv_timer *t)
 {
 	unsigned long flags;
 

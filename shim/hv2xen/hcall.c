@@ -83,7 +83,7 @@ static void hv_flush_vcpus(struct kvm_vcpu *self, struct hv_vpmask *m)
 	}
 }
 
-u16 hv_call_flush(struct kvm_vcpu *vcpu, struct hv_vm *h, struct hv_call *c)
+u16 __xenhv_hot hv_call_flush(struct kvm_vcpu *vcpu, struct hv_vm *h, struct hv_call *c)
 {
 	struct hv_vpmask m;
 	u64 hdr[3], len;
@@ -120,7 +120,7 @@ u16 hv_call_flush(struct kvm_vcpu *vcpu, struct hv_vm *h, struct hv_call *c)
 	return HV_STATUS_SUCCESS;
 }
 
-u16 hv_call_send_ipi(struct kvm_vcpu *vcpu, struct hv_vm *h, struct hv_call *c)
+u16 __xenhv_hot hv_call_send_ipi(struct kvm_vcpu *vcpu, struct hv_vm *h, struct hv_call *c)
 {
 	unsigned long i, mask;
 	struct hv_vpmask m;
@@ -170,8 +170,8 @@ u16 hv_call_send_ipi(struct kvm_vcpu *vcpu, struct hv_vm *h, struct hv_call *c)
 	return HV_STATUS_SUCCESS;
 }
 
-u16 hv_call_signal_event(struct kvm_vcpu *vcpu, struct hv_vm *h, struct hv_call *c,
-			 bool *to_user)
+u16 __xenhv_hot hv_call_signal_event(struct kvm_vcpu *vcpu, struct hv_vm *h, struct hv_call *c,
+				     bool *to_user)
 {
 	struct hv_conn *conn;
 	u16 status, in_flag;

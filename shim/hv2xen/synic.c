@@ -485,7 +485,7 @@ int hv_synic_set_msr(struct kvm_vcpu *vcpu, struct hv_vm *h, u32 msr, u64 data, 
  * SignalEvent onto a SIEF event flag: set it, and raise the SINT if it was
  * clear. A vCPU without SynIC or SIEF page drops the event (Hyper-V does).
  */
-int hv_synic_signal(struct hv_vm *h, u32 vp, u32 sint, u32 flag)
+int __xenhv_hot hv_synic_signal(struct hv_vm *h, u32 vp, u32 sint, u32 flag)
 {
 	struct hv_vcpu *hvc = hv_vcpu_find(h, vp);
 	unsigned long flags;
@@ -723,7 +723,7 @@ int hv_guest_idle(struct kvm_vcpu *vcpu, struct hv_vm *h)
 	return 0;
 }
 
-void hv_wake_idle(struct hv_vm *h, u32 idx)
+void __xenhv_hot hv_wake_idle(struct hv_vm *h, u32 idx)
 {
 	struct hv_vcpu *hvc = hv_vcpu_find(h, idx);
 

@@ -146,7 +146,7 @@ static void notify_vcpu(struct xen_vm *x, u32 idx, u32 port)
  * Re-assert the upcall when upcall_pending is already set (a new vcpu_info
  * or upcall vector), as Xen's hvm_assert_evtchn_irq(). Any context.
  */
-bool xen_evtchn_kick_upcall(struct xen_vm *x, u32 idx)
+bool __xenhv_hot xen_evtchn_kick_upcall(struct xen_vm *x, u32 idx)
 {
 	struct kvm_vcpu *vcpu = kvm_get_vcpu(x->vm->kvm, idx);
 	struct xen_vcpu *xv = xen_vcpu_find(x, idx);
@@ -396,7 +396,7 @@ static u32 kvm_id_to_idx(struct xen_vm *x, u32 vcpu_id)
  * bound, and under KVM's uapi every port the VMM did not assign to the
  * kernel or whose event has nowhere to go yet, as KVM has it.
  */
-static long send_port(struct xen_vm *x, u32 port)
+static long __xenhv_hot send_port(struct xen_vm *x, u32 port)
 {
 	struct xen_send *send = NULL;
 	const struct xen_port *p;
@@ -561,7 +561,8 @@ static long op_reset(struct kvm_vcpu *vcpu, struct xen_vm *x, u64 arg)
 }
 
 /* *handled false: the VMM must see the call. */
-long xen_evtchn_op(struct kvm_vcpu *vcpu, struct xen_vm *x, u64 cmd, u64 arg, bool *handled)
+long __xenhv_hot xen_evtchn_op(struct kvm_vcpu *vcpu, struct xen_vm *x, u64 cmd, u64 arg,
+			       bool *handled)
 {
 	long ret;
 
@@ -928,8 +929,8 @@ int xen_evtchn_kvm_assign(struct xen_vm *x, const struct kvm_xen_hvm_attr *a)
  * VMM assigned, else (*handled false) the VMM's, as KVM does, also when
  * the target vCPU is gone or the event has nowhere to go yet.
  */
-long xen_evtchn_kvm_guest_send(struct kvm_vcpu *vcpu, struct xen_vm *x, u64 arg,
-			       bool *handled)
+long __xenhv_hot xen_evtchn_kvm_guest_send(struct kvm_vcpu *vcpu, struct xen_vm *x, u64 arg,
+					   bool *handled)
 {
 	struct evtchn_send s;
 	long ret;

@@ -17,7 +17,7 @@ static void poll_expired(struct xenhv_timer *t);
  * From @vcpu's own thread or ioctl (its mutex held), or with x->ops_lock
  * held for another vCPU.
  */
-struct xen_vcpu *xen_vcpu_get(struct xen_vm *x, struct kvm_vcpu *vcpu)
+struct xen_vcpu *__xenhv_hot xen_vcpu_get(struct xen_vm *x, struct kvm_vcpu *vcpu)
 {
 	struct xen_vcpu *xv, *old;
 
@@ -44,7 +44,7 @@ struct xen_vcpu *xen_vcpu_get(struct xen_vm *x, struct kvm_vcpu *vcpu)
 }
 
 /* Where @idx's vcpu_info is now: registered page, else shared_info slot. */
-struct vcpu_info *xen_vcpu_info(struct xen_vm *x, u32 idx)
+struct vcpu_info *__xenhv_hot xen_vcpu_info(struct xen_vm *x, u32 idx)
 {
 	struct xen_vcpu *xv = xen_vcpu_find(x, idx);
 	struct shared_info *s = x->shinfo.va;
@@ -654,8 +654,8 @@ static long register_area(struct kvm_vcpu *vcpu, u64 arg, bool longmode, u32 siz
 	return 0;
 }
 
-long xen_vcpu_op(struct kvm_vcpu *vcpu, struct xen_vm *x, u64 cmd, u64 id, u64 arg,
-		 bool *handled)
+long __xenhv_hot xen_vcpu_op(struct kvm_vcpu *vcpu, struct xen_vm *x, u64 cmd, u64 id, u64 arg,
+			     bool *handled)
 {
 	bool longmode = xenhv_guest_64bit(vcpu);
 	struct kvm_vcpu *target;
@@ -757,7 +757,7 @@ long xen_vcpu_op(struct kvm_vcpu *vcpu, struct xen_vm *x, u64 cmd, u64 id, u64 a
  * deadline that is negative or more than 2^50 ns (about 13 days) ahead is
  * taken as 100 ms from now.
  */
-long xen_set_timer_op(struct kvm_vcpu *vcpu, struct xen_vm *x, u64 timeout)
+long __xenhv_hot xen_set_timer_op(struct kvm_vcpu *vcpu, struct xen_vm *x, u64 timeout)
 {
 	struct xen_vcpu *xv = xen_vcpu_get(x, vcpu);
 	u64 now = xen_guest_now(x, vcpu);
@@ -845,8 +845,8 @@ static long sched_block(struct kvm_vcpu *vcpu, struct xen_vm *x, struct xen_vcpu
 	return 0;
 }
 
-long xen_sched_op(struct kvm_vcpu *vcpu, struct xen_vm *x, bool longmode, u64 cmd,
-		  u64 arg, bool *handled)
+long __xenhv_hot xen_sched_op(struct kvm_vcpu *vcpu, struct xen_vm *x, bool longmode, u64 cmd,
+			      u64 arg, bool *handled)
 {
 	struct xen_vcpu *xv = xen_vcpu_get(x, vcpu);
 
@@ -904,8 +904,8 @@ static struct xen_vcpu *kvm_timer_vcpu(struct xen_vm *x, struct kvm_vcpu *vcpu)
 	return xv && READ_ONCE(xv->virq_port[VIRQ_TIMER]) ? xv : NULL;
 }
 
-long xen_kvm_vcpu_op(struct kvm_vcpu *vcpu, struct xen_vm *x, u64 cmd, u64 id, u64 arg,
-		     bool *handled)
+long __xenhv_hot xen_kvm_vcpu_op(struct kvm_vcpu *vcpu, struct xen_vm *x, u64 cmd, u64 id, u64 arg,
+				 bool *handled)
 {
 	struct vcpu_set_singleshot_timer t;
 	struct xen_vcpu *xv = kvm_timer_vcpu(x, vcpu);
@@ -933,8 +933,8 @@ long xen_kvm_vcpu_op(struct kvm_vcpu *vcpu, struct xen_vm *x, u64 cmd, u64 id, u
 	return 0;
 }
 
-long xen_kvm_set_timer_op(struct kvm_vcpu *vcpu, struct xen_vm *x, u64 timeout,
-			  bool *handled)
+long __xenhv_hot xen_kvm_set_timer_op(struct kvm_vcpu *vcpu, struct xen_vm *x, u64 timeout,
+				      bool *handled)
 {
 	struct xen_vcpu *xv = kvm_timer_vcpu(x, vcpu);
 	u64 now;
@@ -953,8 +953,8 @@ long xen_kvm_set_timer_op(struct kvm_vcpu *vcpu, struct xen_vm *x, u64 timeout,
 }
 
 /* SCHEDOP_poll and SCHEDOP_yield; the rest (shutdown, ...) is the VMM's. */
-long xen_kvm_sched_op(struct kvm_vcpu *vcpu, struct xen_vm *x, bool longmode, u64 cmd,
-		      u64 arg, bool *handled)
+long __xenhv_hot xen_kvm_sched_op(struct kvm_vcpu *vcpu, struct xen_vm *x, bool longmode, u64 cmd,
+				  u64 arg, bool *handled)
 {
 	struct xen_vcpu *xv;
 

@@ -252,7 +252,7 @@ fault:
 	return 1;
 }
 
-static void xen_decode(struct kvm_vcpu *vcpu, struct xen_call *c)
+static void __xenhv_hot xen_decode(struct kvm_vcpu *vcpu, struct xen_call *c)
 {
 	c->longmode = xenhv_guest_64bit(vcpu);
 	c->cpl = xenhv_guest_cpl(vcpu);
@@ -275,7 +275,7 @@ static void xen_decode(struct kvm_vcpu *vcpu, struct xen_call *c)
 	}
 }
 
-static int xen_complete(struct kvm_vcpu *vcpu, bool longmode, u64 result)
+static int __xenhv_hot xen_complete(struct kvm_vcpu *vcpu, bool longmode, u64 result)
 {
 	xenhv_set_reg(vcpu, VCPU_REGS_RAX, longmode ? result : (u32)result);
 	return xenhv_skip_insn(vcpu);
@@ -323,7 +323,8 @@ static u32 xen_features(struct xenhv_vm *vm)
 	return f;
 }
 
-static long xen_version(struct kvm_vcpu *vcpu, struct xenhv_vm *vm, const struct xen_call *c)
+static long __xenhv_hot xen_version(struct kvm_vcpu *vcpu, struct xenhv_vm *vm,
+				    const struct xen_call *c)
 {
 	u64 arg = c->args[1];
 
@@ -631,7 +632,7 @@ static long xen_kvm_dispatch(struct kvm_vcpu *vcpu, struct xenhv_vm *vm, const s
 	return 0;
 }
 
-int xenhv_xen_hypercall(struct kvm_vcpu *vcpu, struct xenhv_vm *vm)
+int __xenhv_hot xenhv_xen_hypercall(struct kvm_vcpu *vcpu, struct xenhv_vm *vm)
 {
 	bool handled = true;
 	struct xen_call c;
