@@ -106,6 +106,75 @@ XTEST(vcpus_of_one_vm_call_concurrently)
 	vm_destroy(vm);
 }
 
+/* One Xen call: the shim's answer when @attached, else stock KVM's. */
+static void guest_one_call(uint64_t attached)
+{
+	GUEST_ASSERT_EQ(guest_hypercall(__HYPERVISOR_xen_version, XENVER_version, 0, 0),
+			attached ? (4 << 16) | 16 : (uint64_t)-1000);
+	GUEST_DONE();
+}
+
+/* A new vCPU of each VM makes one call; each must reach its own VM's ABI. */
+static void one_call_each(struct vm **vms, const bool *attached, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		struct vcpu *vcpu = vm_add_vcpu(vms[i], guest_one_call);
+
+		vcpu_set_args(vcpu, 1, (uint64_t)attached[i]);
+		vcpu_run_to_done(vcpu);
+	}
+}
+
+/*
+ * More VMs than the slots the shim's hooks look at first (128), so that
+ * VMs share slots: one attached VM alone in its slot, several sharing one,
+ * a VM not attached beside attached ones, and slots that empty and fill
+ * again as VMs are detached and attached. Every call still reaches the
+ * caller's own VM's ABI, or stock KVM.
+ */
+XTEST_TIMEOUT(vms_sharing_lookup_slots, 300)
+{
+	enum { N = 160 };
+	struct vm *vms[N];
+	bool attached[N];
+	int i;
+
+	for (i = 0; i < N; i++) {
+		vms[i] = vm_create(NULL);
+		attached[i] = i % 3;
+		if (attached[i])
+			xenhv_attach_ok(vms[i], XENHV_ABI_XEN, 0);
+	}
+	one_call_each(vms, attached, N);
+	for (i = 1; i < N; i += 3) {
+		TEST_ASSERT_EQ(xenhv_detach(vms[i]), 0);
+		attached[i] = false;
+	}
+	one_call_each(vms, attached, N);
+	for (i = 0; i < N; i++) {
+		if (i % 3 == 2) {
+			TEST_ASSERT_EQ(xenhv_detach(vms[i]), 0);
+			attached[i] = false;
+		} else {
+			xenhv_attach_ok(vms[i], XENHV_ABI_XEN, 0);
+			attached[i] = true;
+		}
+	}
+	one_call_each(vms, attached, N);
+	/* Destroyed while attached: their slots go with them. */
+	for (i = 0; i < N; i += 2)
+		vm_destroy(vms[i]);
+	for (i = 1; i < N; i += 2) {
+		vms[i / 2] = vms[i];
+		attached[i / 2] = attached[i];
+	}
+	one_call_each(vms, attached, N / 2);
+	for (i = 0; i < N / 2; i++)
+		vm_destroy(vms[i]);
+}
+
 int main(int argc, char **argv)
 {
 	return xtest_main(argc, argv);

@@ -42,9 +42,18 @@ static u32 vm_hashfn(const void *key, u32 len, u32 seed)
 	return hash_64((unsigned long)*(struct kvm * const *)key ^ seed, 32);
 }
 
+/* The key is a pointer: one compare, not memcmp() over its bytes. */
+static int vm_cmpfn(struct rhashtable_compare_arg *arg, const void *obj)
+{
+	const struct xenhv_vm *vm = obj;
+
+	return *(struct kvm * const *)arg->key != vm->kvm;
+}
+
 static const struct rhashtable_params vm_params = {
 	.key_len = sizeof(struct kvm *),
 	.hashfn = vm_hashfn,
+	.obj_cmpfn = vm_cmpfn,
 	.key_offset = offsetof(struct xenhv_vm, kvm),
 	.head_offset = offsetof(struct xenhv_vm, node),
 	.automatic_shrinking = true,
@@ -59,34 +68,75 @@ static DEFINE_MUTEX(xenhv_vms_mutex);
 static u64 xenhv_next_id = 1;
 
 /*
- * A first look for the hooks' callbacks: how many attached VMs have their
- * struct kvm hash to each slot. A VM whose slot counts none is not
- * attached, known without the table's lookup: a VM that is not attached
- * beside attached ones mostly stops there. Counted with the hooks' users
- * (vm_attached_get/put), so a count never lags behind an ABI being there.
+ * The hooks' first look, in one page: slots by a hash of the struct kvm
+ * pointer, each with the number of attached VMs that hash there and, while
+ * that number is one, the VM and its record. A VM that is not attached
+ * mostly stops at its slot's count or at the other VM there; an attached
+ * VM alone in its slot finds its record there, without the table's lookup.
+ * Only VMs that share a slot with another attached VM go on to the table.
+ * The slots change under vm_slots_lock, inside the sequence count that
+ * readers, which do not wait, check around their loads; a slot names a
+ * VM only once its record is in the table, and stops before the record
+ * can go (kvm_arch_destroy_vm()), so a record read from a slot naming the
+ * reader's own VM, which the reader holds, is valid.
  */
-#define VM_SLOT_BITS	11
-static atomic_t vm_slots[1 << VM_SLOT_BITS];
+#define VM_SLOT_BITS	7
 
-static atomic_t *vm_slot(struct kvm *kvm)
+struct vm_slot {
+	u32 attached;
+	struct kvm *kvm;		/* the one attached VM here, or NULL */
+	struct xenhv_vm *vm;		/* its record */
+};
+
+static DEFINE_SPINLOCK(vm_slots_lock);
+static struct {
+	seqcount_spinlock_t seq;
+	struct vm_slot slot[1 << VM_SLOT_BITS];
+} vm_slots __aligned(PAGE_SIZE) = {
+	.seq = SEQCNT_SPINLOCK_ZERO(vm_slots.seq, &vm_slots_lock),
+};
+
+static struct vm_slot *vm_slot(struct kvm *kvm)
 {
-	return &vm_slots[hash_ptr(kvm, VM_SLOT_BITS)];
+	return &vm_slots.slot[hash_ptr(kvm, VM_SLOT_BITS)];
 }
 
-/* Before @kvm gets an ABI: the hooks, then its slot. Process context. */
-static int vm_attached_get(struct kvm *kvm)
+/* @vm's record is in the table; before its ABI is published. Any context. */
+static void vm_slot_add(struct xenhv_vm *vm)
 {
-	int ret = xenhv_hooks_get();
+	struct vm_slot *s = vm_slot(vm->kvm);
+	unsigned long flags;
+	bool alone;
 
-	if (!ret)
-		atomic_inc(vm_slot(kvm));
-	return ret;
+	spin_lock_irqsave(&vm_slots_lock, flags);
+	write_seqcount_begin(&vm_slots.seq);
+	alone = !s->attached++;
+	WRITE_ONCE(s->kvm, alone ? vm->kvm : NULL);
+	WRITE_ONCE(s->vm, alone ? vm : NULL);
+	write_seqcount_end(&vm_slots.seq);
+	spin_unlock_irqrestore(&vm_slots_lock, flags);
 }
 
-/* After @kvm lost its ABI (or never got it); any context. */
-static void vm_attached_put(struct kvm *kvm)
+/* @vm is no longer attached. Any context. */
+static void vm_slot_del(struct xenhv_vm *vm)
 {
-	atomic_dec(vm_slot(kvm));
+	struct vm_slot *s = vm_slot(vm->kvm);
+	unsigned long flags;
+
+	spin_lock_irqsave(&vm_slots_lock, flags);
+	write_seqcount_begin(&vm_slots.seq);
+	s->attached--;
+	/* A VM left alone in its slot stays with the table's lookup. */
+	WRITE_ONCE(s->kvm, NULL);
+	WRITE_ONCE(s->vm, NULL);
+	write_seqcount_end(&vm_slots.seq);
+	spin_unlock_irqrestore(&vm_slots_lock, flags);
+}
+
+/* After @vm lost its ABI; any context. */
+static void vm_attached_put(struct xenhv_vm *vm)
+{
+	vm_slot_del(vm);
 	xenhv_hooks_put();
 }
 
@@ -117,17 +167,29 @@ struct xenhv_vm *xenhv_vm_lookup(struct kvm *kvm, const struct xenhv_abi **abi)
 }
 
 /*
- * @kvm's record when it has an ABI now, else NULL: the hooks' ftrace
- * callbacks ask this. The record stays valid while the caller holds a
- * reference on @kvm (there, a vCPU of it runs); its ABI is read again
- * inside xenhv_calls.
+ * @kvm's record when it has an ABI now, else NULL: the hooks ask this,
+ * first of its slot (see vm_slots). The record stays valid while the
+ * caller holds a reference on @kvm (there, a vCPU of it runs); its ABI is
+ * read again inside xenhv_calls.
  */
-struct xenhv_vm *notrace xenhv_vm_attached(struct kvm *kvm)
+struct xenhv_vm *__xenhv_hot notrace xenhv_vm_attached(struct kvm *kvm)
 {
+	const struct vm_slot *s = vm_slot(kvm);
 	struct xenhv_vm *vm;
+	struct kvm *only;
+	unsigned int seq;
+	u32 attached;
 
-	if (!atomic_read(vm_slot(kvm)))
-		return NULL;
+	seq = raw_read_seqcount(&vm_slots.seq);
+	attached = READ_ONCE(s->attached);
+	only = READ_ONCE(s->kvm);
+	vm = READ_ONCE(s->vm);
+	if (!(seq & 1) && !read_seqcount_retry(&vm_slots.seq, seq)) {
+		if (!attached || (only && only != kvm))
+			return NULL;
+		if (only)
+			return READ_ONCE(vm->abi) ? vm : NULL;
+	}
 	rcu_read_lock();
 	vm = rhashtable_lookup(&xenhv_vm_table, &kvm, vm_params);
 	if (vm && !READ_ONCE(vm->abi))
@@ -151,7 +213,7 @@ void xenhv_vm_destroyed(struct kvm *kvm)
 	spin_unlock_irqrestore(&xenhv_vms_lock, flags);
 	/* An attached VM ends here without a detach. */
 	if (vm->abi)
-		vm_attached_put(kvm);
+		vm_attached_put(vm);
 	xenhv_xen_abi.destroy(vm);
 	xenhv_hv_abi.destroy(vm);
 	kfree_rcu(vm, rcu);
@@ -222,7 +284,7 @@ long xenhv_vm_attach(struct kvm *kvm, struct xenhv_attach *at)
 		vm = new;
 	}
 	/* The hooks are in place before the ABI can be published. */
-	ret = vm_attached_get(kvm);
+	ret = xenhv_hooks_get();
 	if (ret)
 		goto out;
 	/* The ABI's state is only read while vm->abi points at that ABI. */
@@ -244,13 +306,14 @@ long xenhv_vm_attach(struct kvm *kvm, struct xenhv_attach *at)
 		spin_unlock_irqrestore(&xenhv_vms_lock, flags);
 		new = NULL;
 	}
+	vm_slot_add(vm);
 	/* Publish the ABI after its state: the hooks read vm->abi first. */
 	smp_store_release(&vm->abi, abi);
 	at->vm_id = vm->id;
 	ret = 0;
 	goto out;
 out_hooks:
-	vm_attached_put(kvm);
+	xenhv_hooks_put();
 out:
 	mutex_unlock(&xenhv_vms_mutex);
 	kfree(new);
@@ -304,7 +367,7 @@ static long vm_detach(struct kvm *kvm, bool reattach, u32 door)
 			/* The new state before the ABI, as in xenhv_vm_attach(). */
 			smp_store_release(&vm->abi, abi);
 		else
-			vm_attached_put(kvm);
+			vm_attached_put(vm);
 	}
 	mutex_unlock(&xenhv_vms_mutex);
 	return ret;
