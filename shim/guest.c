@@ -9,26 +9,6 @@
 
 #include "guest.h"
 
-int __xenhv_hot xenhv_guest_cpl(struct kvm_vcpu *vcpu)
-{
-	return xenhv_kvm_ops()->get_cpl(vcpu);
-}
-
-bool __xenhv_hot xenhv_guest_64bit(struct kvm_vcpu *vcpu)
-{
-	int db, l;
-
-	if (!(vcpu->arch.efer & EFER_LMA))
-		return false;
-	xenhv_kvm_ops()->get_cs_db_l_bits(vcpu, &db, &l);
-	return l;
-}
-
-bool __xenhv_hot xenhv_guest_protected(struct kvm_vcpu *vcpu)
-{
-	return vcpu->arch.cr0 & X86_CR0_PE;
-}
-
 int __xenhv_hot xenhv_gpa_read(struct kvm_vcpu *vcpu, gpa_t gpa, void *data, unsigned long len)
 {
 	return KVM_FN(kvm_vcpu_read_guest)(vcpu, gpa, data, len) ? -EFAULT : 0;
@@ -42,11 +22,6 @@ int xenhv_gpa_write(struct kvm_vcpu *vcpu, gpa_t gpa, const void *data, unsigned
 void xenhv_inject_ud(struct kvm_vcpu *vcpu)
 {
 	KVM_FN(kvm_queue_exception)(vcpu, UD_VECTOR);
-}
-
-int __xenhv_hot xenhv_skip_insn(struct kvm_vcpu *vcpu)
-{
-	return KVM_FN(kvm_skip_emulated_instruction)(vcpu);
 }
 
 void xenhv_hypercall_insn(u8 insn[3])

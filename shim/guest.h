@@ -22,9 +22,26 @@ static inline void xenhv_set_reg(struct kvm_vcpu *vcpu, int reg, unsigned long v
 	xenhv_mark_reg_dirty(vcpu, reg);
 }
 
-int xenhv_guest_cpl(struct kvm_vcpu *vcpu);
-bool xenhv_guest_64bit(struct kvm_vcpu *vcpu);
-bool xenhv_guest_protected(struct kvm_vcpu *vcpu);
+static inline int xenhv_guest_cpl(struct kvm_vcpu *vcpu)
+{
+	return xenhv_kvm_ops()->get_cpl(vcpu);
+}
+
+/* Whether @vcpu runs 64-bit code (long mode, CS.L). */
+static inline bool xenhv_guest_64bit(struct kvm_vcpu *vcpu)
+{
+	int db, l;
+
+	if (!(vcpu->arch.efer & EFER_LMA))
+		return false;
+	xenhv_kvm_ops()->get_cs_db_l_bits(vcpu, &db, &l);
+	return l;
+}
+
+static inline bool xenhv_guest_protected(struct kvm_vcpu *vcpu)
+{
+	return vcpu->arch.cr0 & X86_CR0_PE;
+}
 
 /* Returns 0 or -EFAULT when the GPA range is not backed by a memslot. */
 int xenhv_gpa_read(struct kvm_vcpu *vcpu, gpa_t gpa, void *data, unsigned long len);
@@ -32,7 +49,11 @@ int xenhv_gpa_write(struct kvm_vcpu *vcpu, gpa_t gpa, const void *data, unsigned
 
 void xenhv_inject_ud(struct kvm_vcpu *vcpu);
 /* Complete the current instruction: returns KVM's "resume" convention. */
-int xenhv_skip_insn(struct kvm_vcpu *vcpu);
+static inline int xenhv_skip_insn(struct kvm_vcpu *vcpu)
+{
+	return KVM_FN(kvm_skip_emulated_instruction)(vcpu);
+}
+
 /* The hypercall instruction of the host's CPU vendor (3 bytes). */
 void xenhv_hypercall_insn(u8 insn[3]);
 

@@ -55,7 +55,7 @@ static int kvm_consts_get(void)
 	return 0;
 }
 #endif
-static const struct kvm_x86_ops *kvm_ops;
+const struct kvm_x86_ops *xenhv_kvm_x86_ops __ro_after_init;
 
 /* Each table entry: its name, where it is, and its address when linked. */
 struct kvm_func {
@@ -197,11 +197,6 @@ static unsigned long lookup_symbol(const char *name)
 	return addr;
 }
 
-const struct kvm_x86_ops *xenhv_kvm_ops(void)
-{
-	return kvm_ops;
-}
-
 int xenhv_compat_init(void)
 {
 	const struct kvm_x86_ops *ops;
@@ -226,7 +221,7 @@ int xenhv_compat_init(void)
 	ret = kvm_funcs_get();
 	if (ret)
 		return ret;
-	kvm_ops = ops;
+	xenhv_kvm_x86_ops = ops;
 	return 0;
 }
 

@@ -204,6 +204,11 @@ int xenhv_compat_init(void);
 void xenhv_compat_exit(void);
 
 /* kvm.ko's vendor operations table (kvm_x86_ops), current vendor's values. */
-const struct kvm_x86_ops *xenhv_kvm_ops(void);
+extern const struct kvm_x86_ops *xenhv_kvm_x86_ops;
+
+static inline const struct kvm_x86_ops *xenhv_kvm_ops(void)
+{
+	return xenhv_kvm_x86_ops;
+}
 
 #endif

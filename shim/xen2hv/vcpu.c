@@ -654,10 +654,9 @@ static long register_area(struct kvm_vcpu *vcpu, u64 arg, bool longmode, u32 siz
 	return 0;
 }
 
-long __xenhv_hot xen_vcpu_op(struct kvm_vcpu *vcpu, struct xen_vm *x, u64 cmd, u64 id, u64 arg,
-			     bool *handled)
+long __xenhv_hot xen_vcpu_op(struct kvm_vcpu *vcpu, struct xen_vm *x, bool longmode, u64 cmd,
+			     u64 id, u64 arg, bool *handled)
 {
-	bool longmode = xenhv_guest_64bit(vcpu);
 	struct kvm_vcpu *target;
 	struct xen_vcpu *xv;
 	long ret;
@@ -784,24 +783,13 @@ static bool any_pending(struct xen_vm *x, const u32 *ports, u32 n)
 }
 
 /* SCHEDOP_poll: block until one of the ports is pending, or the timeout. */
-static long sched_poll(struct kvm_vcpu *vcpu, struct xen_vm *x, struct xen_vcpu *xv,
-		       bool longmode, u64 arg)
+/* Wait for one of @ports (n of them, bounded by the decoder) to be pending. */
+static long poll_ports(struct kvm_vcpu *vcpu, struct xen_vm *x, struct xen_vcpu *xv,
+		       const u32 *ports, u32 n, u64 timeout)
 {
-	u32 ports[XEN_POLL_MAX_PORTS], n;
-	struct xen_poll_args a;
-	u64 timeout, now = 0;
-	u8 raw[24];
+	u64 now = 0;
 	int ret;
 
-	if (xenhv_gva_read(vcpu, arg, raw, xen_poll_size(longmode)))
-		return -XEN_EFAULT;
-	ret = xen_poll_decode(raw, longmode, &a);
-	if (ret)
-		return ret;
-	n = a.nr_ports;
-	timeout = a.timeout;
-	if (n && xenhv_gva_read(vcpu, a.ports, ports, n * sizeof(u32)))
-		return -XEN_EFAULT;
 	ret = xen_poll_ports_check(ports, n);
 	if (ret)
 		return ret;
@@ -829,6 +817,38 @@ static long sched_poll(struct kvm_vcpu *vcpu, struct xen_vm *x, struct xen_vcpu 
 	return 0;
 }
 
+/* A list of ports: read onto the stack, away from the one-port path. */
+static noinline long poll_list(struct kvm_vcpu *vcpu, struct xen_vm *x, struct xen_vcpu *xv,
+			       const struct xen_poll_args *a)
+{
+	u32 ports[XEN_POLL_MAX_PORTS];
+
+	if (xenhv_gva_read(vcpu, a->ports, ports, a->nr_ports * sizeof(u32)))
+		return -XEN_EFAULT;
+	return poll_ports(vcpu, x, xv, ports, a->nr_ports, a->timeout);
+}
+
+/* SCHEDOP_poll; a->nr_ports is at most XEN_POLL_MAX_PORTS once decoded. */
+static long sched_poll(struct kvm_vcpu *vcpu, struct xen_vm *x, struct xen_vcpu *xv,
+		       bool longmode, u64 arg)
+{
+	struct xen_poll_args a;
+	u32 port = 0;
+	u8 raw[24];
+	int ret;
+
+	if (xenhv_gva_read(vcpu, arg, raw, xen_poll_size(longmode)))
+		return -XEN_EFAULT;
+	ret = xen_poll_decode(raw, longmode, &a);
+	if (ret)
+		return ret;
+	if (a.nr_ports > 1)
+		return poll_list(vcpu, x, xv, &a);
+	if (a.nr_ports && xenhv_gva_read(vcpu, a.ports, &port, sizeof(port)))
+		return -XEN_EFAULT;
+	return poll_ports(vcpu, x, xv, &port, a.nr_ports, a.timeout);
+}
+
 /* SCHEDOP_block: wait for an upcall (events were enabled by the guest). */
 static long sched_block(struct kvm_vcpu *vcpu, struct xen_vm *x, struct xen_vcpu *xv)
 {
@@ -848,14 +868,17 @@ static long sched_block(struct kvm_vcpu *vcpu, struct xen_vm *x, struct xen_vcpu
 long __xenhv_hot xen_sched_op(struct kvm_vcpu *vcpu, struct xen_vm *x, bool longmode, u64 cmd,
 			      u64 arg, bool *handled)
 {
-	struct xen_vcpu *xv = xen_vcpu_get(x, vcpu);
+	struct xen_vcpu *xv;
 
+	/* Yield needs none of the vCPU's state. */
+	if (cmd == SCHEDOP_yield) {
+		xenhv_core_yield(vcpu);
+		return 0;
+	}
+	xv = xen_vcpu_get(x, vcpu);
 	if (!xv)
 		return -XEN_ENOENT;
 	switch (cmd) {
-	case SCHEDOP_yield:
-		xenhv_core_yield(vcpu);
-		return 0;
 	case SCHEDOP_block:
 		return sched_block(vcpu, x, xv);
 	case SCHEDOP_poll:

@@ -580,13 +580,17 @@ static long xen_dispatch(struct kvm_vcpu *vcpu, struct xenhv_vm *vm, const struc
 
 	switch (c->nr) {
 	case __HYPERVISOR_xen_version:
+		/* The one a Linux guest makes at every resume: no frame. */
+		if (c->args[0] == XENVER_version)
+			return vm->xen.version;
 		return xen_version(vcpu, vm, c);
 	case __HYPERVISOR_memory_op:
 		return memory_op(vcpu, x, c, handled);
 	case __HYPERVISOR_hvm_op:
 		return hvm_op(vcpu, vm, x, c, handled);
 	case __HYPERVISOR_vcpu_op:
-		return xen_vcpu_op(vcpu, x, c->args[0], c->args[1], c->args[2], handled);
+		return xen_vcpu_op(vcpu, x, c->longmode, c->args[0], c->args[1], c->args[2],
+				   handled);
 	case __HYPERVISOR_event_channel_op:
 		return xen_evtchn_op(vcpu, x, c->args[0], c->args[1], handled);
 	case __HYPERVISOR_sched_op:

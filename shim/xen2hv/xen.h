@@ -176,8 +176,8 @@ long xen_evtchn_kvm_guest_send(struct kvm_vcpu *vcpu, struct xen_vm *x, u64 arg,
 u32 xen_kvm_max_port(struct xen_vm *x);
 
 /* vcpu.c */
-long xen_vcpu_op(struct kvm_vcpu *vcpu, struct xen_vm *x, u64 cmd, u64 id, u64 arg,
-		 bool *handled);
+long xen_vcpu_op(struct kvm_vcpu *vcpu, struct xen_vm *x, bool longmode, u64 cmd, u64 id,
+		 u64 arg, bool *handled);
 long xen_set_timer_op(struct kvm_vcpu *vcpu, struct xen_vm *x, u64 timeout);
 long xen_sched_op(struct kvm_vcpu *vcpu, struct xen_vm *x, bool longmode, u64 cmd,
 		  u64 arg, bool *handled);
