@@ -11,8 +11,48 @@ kernels=${KERNELS:-6.1 6.12 7}
 scripts/deps.sh $kernels plot
 make -s -C tools
 mkdir -p artifacts
+
+# Under TCG, a second boot counts the kernel instructions of each row's
+# calls with a QEMU plugin (tools/bench/insns.c): exact where the rates
+# move by a few percent between runs.
+make -s -C tools insns
+
+# The instructions per call of each row, and of each pair the ratio KVM's
+# own / the shim's (above 1.00 the shim executes fewer).
+insns_table() {
+	awk -v counts="$2" '
+	BEGIN { n = 0; while ((getline c < counts) > 0) mark[n++] = c }
+	/^insns-row / {
+		if ($4 + 1 >= n) { print "insns: no count for " $2; bad = 1; next }
+		per[$2] = (mark[$4 + 1] - mark[$4]) / $3; rows[++nr] = $2
+	}
+	END {
+		if (bad || !nr) exit 1
+		print "kernel instructions per call (QEMU plugin count, one run per row):"
+		for (i = 1; i <= nr; i++)
+			printf "  %-14s %9.0f\n", rows[i], per[rows[i]]
+		print "instructions, KVM'"'"'s own / the shim'"'"'s (above 1.00 the shim executes fewer):"
+		np = split("shim-hv:kvm-hv shim-xen:kvm-xen xen-yield:kvm-xen-yield " \
+			   "xen-send:kvm-xen-send xen-timer:kvm-xen-timer xen-poll:kvm-xen-poll " \
+			   "hv-flush:kvm-hv-flush hv-ipi:kvm-hv-ipi hv-signal:kvm-hv-signal " \
+			   "native-beside:native-loaded", pairs, " ")
+		for (i = 1; i <= np; i++) {
+			split(pairs[i], p, ":")
+			if ((p[1] in per) && (p[2] in per) && per[p[1]] > 0)
+				printf "  %-44s %.3f\n", p[2] " / " p[1], per[p[2]] / per[p[1]]
+		}
+	}' "$1"
+}
+
 for k in $kernels; do
 	echo "== bench on $k"
 	scripts/run.sh -k "$k" -t 3000 -- tools/out/xenhv-bench ${BENCH_ITERS:-} | tee "artifacts/bench-$k.log"
 	scripts/bench-plot.sh "artifacts/bench-$k.log" "artifacts/bench-$k.png" "on $k"
+	grep -q '^run: .*, tcg, ' "artifacts/bench-$k.log" || continue
+	counts="$top/build/run/insns-$k.txt"
+	rm -f "$counts"
+	XENHV_RUNNER=qemu XENHV_QEMU_ARGS="-plugin file=$top/tools/out/xenhv-insns.so,out=$counts" \
+		scripts/run.sh -k "$k" -t 1500 -- tools/out/xenhv-bench --insns ${BENCH_INSNS_ITERS:-5000} \
+		> "artifacts/bench-insns-$k.log"
+	insns_table "artifacts/bench-insns-$k.log" "$counts" | tee -a "artifacts/bench-$k.log"
 done

@@ -10,7 +10,8 @@
 #
 # Usage: scripts/run.sh [-k SERIES] [-t SECONDS] [--no-module] [--smp N] [--mem SIZE] -- CMD [ARG...]
 #   SERIES: 6.1, 6.12, 7 or debug (default 6.12). Environment: XENHV_RUNNER=qemu|vng,
-#   XENHV_ACCEL=kvm|tcg to override the probe.
+#   XENHV_ACCEL=kvm|tcg to override the probe, XENHV_QEMU (the QEMU binary) and
+#   XENHV_QEMU_ARGS (more QEMU options) for the project's runner.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -121,7 +122,10 @@ boot() {
 			--append "$append" \
 			--exec "sh $top/scripts/guest/vng-driver.sh" </dev/null >"$rdir/console.log" 2>&1 &
 	else
+		# XENHV_QEMU_ARGS: more options for QEMU (make bench's plugin).
+		# shellcheck disable=SC2086
 		timeout -k 10 "$tmo" "${XENHV_QEMU:-qemu-system-x86_64}" "${acc[@]}" -smp "$smp" -m "$mem" \
+			${XENHV_QEMU_ARGS:-} \
 			-display none -no-reboot -nodefaults \
 			-serial "file:$rdir/console.log" -serial "file:$rdir/output.log" \
 			-kernel "$kdir/vmlinuz" -initrd "$kdir/initrd.gz" -append "$append" \

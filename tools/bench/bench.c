@@ -4,7 +4,9 @@
  * as calls/s and as ratios (rates on one machine drift by 5-10 % between
  * runs, ratios measured in one run much less). Each row runs ROUNDS times,
  * interleaved with the others (each beside the row it is compared with,
- * every other round in reverse), and the median is kept.
+ * every other round in reverse), and the median is kept. A row's clock
+ * starts once its guest has made its setup, and KVM's own rows run with
+ * the shim's hooks unregistered.
  *
  *   shim-xen       xen_version in the shim's kernel path
  *   shim-hv        HvCallNotifyLongSpinWait in the shim's kernel path
@@ -38,11 +40,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "abi.h"
 #include "bench.h"
+#include "insns.h"
 #include "module.h"
 #include "xenhv.h"
 #include "xen_guest.h"
@@ -53,6 +57,7 @@ uint64_t iters = 20000;
 
 static void guest_xen_loop(uint64_t n, uint64_t nr)
 {
+	GUEST_SYNC(0);
 	while (n--)
 		guest_hypercall(nr, XENVER_version, 0, 0);
 	GUEST_DONE();
@@ -62,6 +67,7 @@ static void guest_hv_loop(uint64_t n)
 {
 	guest_wrmsr(HV_X64_MSR_GUEST_OS_ID, OS_ID);
 	guest_wrmsr(HV_X64_MSR_HYPERCALL, VM_SCRATCH_GPA | HV_X64_MSR_HYPERCALL_ENABLE);
+	GUEST_SYNC(0);
 	while (n--)
 		guest_hv_hcall(HVCALL_NOTIFY_LONG_SPIN_WAIT | HV_HYPERCALL_FAST_BIT, 0, 0);
 	GUEST_DONE();
@@ -98,6 +104,7 @@ static void guest_kvm_xen_hot(uint64_t n, uint64_t what)
 	xg_shinfo()->evtchn_mask[0] |= 1ull << KX_PORT;
 	GUEST_ASSERT_EQ(xg_evtchn(EVTCHNOP_send, &send), 0);	/* now pending */
 	set_xen_guest_handle(p.ports, &port);
+	GUEST_SYNC(0);
 	while (n--) {
 		switch (what) {
 		case KVM_XEN_YIELD:
@@ -133,6 +140,7 @@ static void guest_hv_hot(uint64_t n, uint64_t what)
 	in[0] = 0;
 	in[1] = HV_FLUSH_ALL_PROCESSORS;
 	in[2] = 0;
+	GUEST_SYNC(0);
 	while (n--) {
 		switch (what) {
 		case HV_FLUSH:
@@ -191,6 +199,7 @@ static void guest_xen_hot(uint64_t n, uint64_t what)
 	send.port = port;
 	GUEST_ASSERT_EQ(xg_evtchn(EVTCHNOP_send, &send), 0);	/* now pending */
 	set_xen_guest_handle(p.ports, &port);
+	GUEST_SYNC(0);
 	while (n--) {
 		switch (what) {
 		case XEN_YIELD:
@@ -208,6 +217,33 @@ static void guest_xen_hot(uint64_t n, uint64_t what)
 		}
 	}
 	GUEST_DONE();
+}
+
+/*
+ * --insns: the marker page, run right before and right after each row's
+ * calls; QEMU's plugin (insns.c) notes its kernel instruction count then.
+ */
+static void (*insns_marker)(void);
+static int insns_marks;
+
+static void insns_mark(void)
+{
+	if (insns_marker) {
+		insns_marker();
+		insns_marks++;
+	}
+}
+
+static void insns_setup(void)
+{
+	unsigned char *p = mmap((void *)XENHV_INSNS_MARKER, 4096,
+				PROT_READ | PROT_WRITE | PROT_EXEC,
+				MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+
+	if (p != (void *)XENHV_INSNS_MARKER)
+		TEST_FAIL("mapping the marker page: %s", strerror(errno));
+	p[0] = 0xc3;	/* ret */
+	insns_marker = (void (*)(void))p;
 }
 
 double now(void)
@@ -297,6 +333,30 @@ static void wait_unhooked(void)
 		TEST_FAIL("the shim's hooks stay registered with no VM attached");
 }
 
+/*
+ * KVM's own rows run with the shim's hooks gone, as on a host without an
+ * attached VM: a row of the shim's before leaves them registered for a
+ * second, and their removal would land in the row.
+ */
+static bool kvm_own(enum mode m)
+{
+	switch (m) {
+	case KVM_HV:
+	case KVM_XEN:
+	case KVM_HV_FLUSH:
+	case KVM_HV_IPI:
+	case KVM_HV_SIGNAL:
+	case KVM_XEN_YIELD:
+	case KVM_XEN_SEND:
+	case KVM_XEN_TIMER:
+	case KVM_XEN_POLL:
+	case NATIVE_LOADED:
+		return true;
+	default:
+		return false;
+	}
+}
+
 /* One timed run; returns calls per second, or 0 if the mode is unavailable. */
 static double run_mode(enum mode m)
 {
@@ -305,7 +365,7 @@ static double run_mode(enum mode m)
 	struct vcpu *vcpu;
 	uint64_t exits = 0;
 	struct ucall uc;
-	int efd = -1;
+	int efd = -1, cmd;
 	double t0, t;
 
 	switch (m) {
@@ -371,7 +431,12 @@ static double run_mode(enum mode m)
 			xenhv_attach_ok(beside, XENHV_ABI_XEN, 0);
 		}
 	}
-	t0 = now();
+	/*
+	 * The clock starts when the guest has made its setup (the SYNC): the
+	 * calls a guest of the shim's Xen makes to register its shared pages
+	 * and ports are the VMM's ioctls for KVM's own Xen, made before.
+	 */
+	t0 = 0;
 	for (;;) {
 		vcpu_run(vcpu);
 		if (vcpu->run->exit_reason == KVM_EXIT_XEN) {
@@ -384,13 +449,21 @@ static double run_mode(enum mode m)
 			exits++;
 			continue;
 		}
-		if (vcpu_get_ucall(vcpu, &uc) == UCALL_DONE)
+		cmd = vcpu_get_ucall(vcpu, &uc);
+		if (cmd == UCALL_SYNC && !t0) {
+			exits = 0;
+			insns_mark();
+			t0 = now();
+			continue;
+		}
+		if (cmd == UCALL_DONE && t0)
 			break;
-		if (uc.cmd == UCALL_ABORT)
+		if (cmd == UCALL_ABORT)
 			report_guest_abort(vcpu, &uc);
 		TEST_FAIL("%s: unexpected exit %s", names[m], exit_reason_str(vcpu->run->exit_reason));
 	}
 	t = now() - t0;
+	insns_mark();
 	if (m >= KVM_XEN_YIELD && m <= KVM_XEN_POLL && exits) {
 		/* This KVM sends the call to userspace: no in-kernel path to compare. */
 		vm_destroy(vm);
@@ -453,6 +526,32 @@ int main(int argc, char **argv)
 		printf("%s %.0f calls/s\n", names[m], run_mode(m));
 		return 0;
 	}
+	/*
+	 * --insns [ITERS]: each row once between two marks, for make bench's
+	 * instruction counts; a line per row that ran names it, its calls and
+	 * the number of its first mark.
+	 */
+	if (argc > 1 && !strcmp(argv[1], "--insns")) {
+		if (argc > 2)
+			iters = strtoull(argv[2], NULL, 0);
+		if (!have_module) {
+			fprintf(stderr, "xenhv-bench: the module must be loaded\n");
+			return 1;
+		}
+		insns_setup();
+		for (j = 0; j < NR_ORDER; j++) {
+			m = order[j];
+			if (kvm_own(m))
+				wait_unhooked();
+			i = insns_marks;
+			/* A row that did not run leaves two marks or none. */
+			if (run_mode(m) && insns_marks == i + 2)
+				printf("insns-row %s %lu %d\n", names[m], iters, i);
+			else if (insns_marks != i && insns_marks != i + 2)
+				TEST_FAIL("%s: %d marks", names[m], insns_marks - i);
+		}
+		return 0;
+	}
 	if (argc > 1)
 		iters = strtoull(argv[1], NULL, 0);
 	if (!have_module) {
@@ -462,7 +561,7 @@ int main(int argc, char **argv)
 	for (i = 0; i < ROUNDS; i++) {
 		for (j = 0; j < NR_ORDER; j++) {
 			m = order[i % 2 ? NR_ORDER - 1 - j : j];
-			if (m == NATIVE_LOADED)
+			if (kvm_own(m))
 				wait_unhooked();
 			r[m][i] = run_mode(m);
 		}
