@@ -35,7 +35,7 @@ insns_table() {
 		np = split("shim-hv:kvm-hv shim-xen:kvm-xen xen-yield:kvm-xen-yield " \
 			   "xen-send:kvm-xen-send xen-timer:kvm-xen-timer xen-poll:kvm-xen-poll " \
 			   "hv-flush:kvm-hv-flush hv-ipi:kvm-hv-ipi hv-signal:kvm-hv-signal " \
-			   "native-beside:native-loaded", pairs, " ")
+			   "native-beside:native-loaded native-loaded:native-stock", pairs, " ")
 		for (i = 1; i <= np; i++) {
 			split(pairs[i], p, ":")
 			if ((p[1] in per) && (p[2] in per) && per[p[1]] > 0)

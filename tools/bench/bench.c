@@ -550,6 +550,14 @@ int main(int argc, char **argv)
 			else if (insns_marks != i && insns_marks != i + 2)
 				TEST_FAIL("%s: %d marks", names[m], insns_marks - i);
 		}
+		/* native-stock: the same call as native-loaded, module unloaded. */
+		if (xenhv_module_unload() == 0) {
+			i = insns_marks;
+			if (run_mode(NATIVE_LOADED) && insns_marks == i + 2)
+				printf("insns-row %s %lu %d\n", names[NATIVE_STOCK], iters, i);
+			if (xenhv_module_load(NULL))
+				TEST_FAIL("reloading the module failed");
+		}
 		return 0;
 	}
 	if (argc > 1)
