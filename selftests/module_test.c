@@ -91,6 +91,60 @@ XTEST(hooks_only_while_attached)
 	vm_destroy(b);
 }
 
+static void tracefs_write(const char *file, const char *val)
+{
+	char path[128];
+	FILE *f;
+
+	xenhv_fn_traced("kvm_arch_destroy_vm");	/* mounts tracefs if need be */
+	snprintf(path, sizeof(path), "/sys/kernel/tracing/%s", file);
+	f = fopen(path, "w");
+	TEST_ASSERT(f, "open %s", path);
+	TEST_ASSERT(fputs(val, f) >= 0 && !fclose(f), "write %s to %s", val, path);
+}
+
+#define CPUIDS	200
+
+/* CPUID leaf 0, which the ABI leaves to KVM: KVM's answer, RIP after it. */
+static void guest_cpuid_loop(void)
+{
+	uint32_t r[4], first[4];
+	int i;
+
+	guest_cpuid(0, 0, first);
+	for (i = 0; i < CPUIDS; i++) {
+		guest_cpuid(0, 0, r);
+		GUEST_ASSERT_EQ(r[1], first[1]);
+	}
+	GUEST_DONE();
+}
+
+/*
+ * A tracer on a hooked function, here the function graph tracer, which
+ * replaces the return address of the function's caller: an attached VM's
+ * call that the ABI leaves to KVM still runs KVM's function once, so the
+ * guest resumes right after its instruction.
+ */
+XTEST(hooked_function_traced_too)
+{
+	struct xenhv_vm_stats st;
+	struct vm *vm;
+
+	xenhv_require_module();
+	vm = vm_create(NULL);
+	vm_add_vcpu(vm, guest_cpuid_loop);
+	xenhv_attach_ok(vm, XENHV_ABI_XEN, XENHV_ATTACH_CPUID);
+	tracefs_write("set_ftrace_filter", "kvm_emulate_cpuid");
+	tracefs_write("current_tracer", "function_graph");
+	tracefs_write("tracing_on", "1");
+	vcpu_run_to_done(vm->vcpus[0]);
+	tracefs_write("current_tracer", "nop");
+	tracefs_write("set_ftrace_filter", "");
+	TEST_ASSERT_EQ(xenhv_stats(vm, &st), 0);
+	TEST_ASSERT_EQ(st.ops[XENHV_OP_CPUID].kernel, 0);
+	vm_destroy(vm);
+}
+
 int main(int argc, char **argv)
 {
 	return xtest_main(argc, argv);

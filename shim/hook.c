@@ -7,13 +7,10 @@
  *
  * A redirected function calls a trampoline of the shim's from its entry
  * (an ftrace direct call). The trampoline sends the call to the shim's
- * wrapper when it is for an attached VM and does not come from the shim
- * itself: a VM that is not attached runs KVM's function after one short
- * check. The wrapper decides again (the VM may be detached in between) and
- * calls KVM's original, which passes through the trampoline and is let
- * through, for whatever the ABI does not take. The call must stay a call:
- * Kbuild builds this file without sibling-call optimisation, since a tail
- * jump would leave KVM's own caller as the parent and redirect for ever.
+ * wrapper when it is for an attached VM: a VM that is not attached runs
+ * KVM's function after one short check. The wrapper decides again (the VM
+ * may be detached in between) and, for whatever the ABI does not take,
+ * calls KVM's original, marked for the trampoline to let it through.
  *
  * The hooks of the hot path are registered only while at least one VM is
  * attached (xenhv_hooks_get() and xenhv_hooks_put()): a host without an
@@ -36,22 +33,48 @@
 #include "guest.h"
 
 /*
- * Where calls come from that are the shim's own: the module's text. Set
- * before any hook is registered.
+ * The trampolines' question: the VM's record if @vcpu's call goes to the
+ * wrapper. A call of KVM's original that a wrapper marked (PASS()) goes
+ * on into KVM's function, once. The mark is per vCPU, not read from the
+ * return address, which a tracer of the same function may have replaced
+ * (the function graph tracer, kretprobes); the vCPU's own thread is the
+ * only one that runs its hooked calls.
  */
-static unsigned long hook_text, hook_text_size;
+struct xenhv_vm *__xenhv_hot notrace xenhv_hook_vm(struct kvm_vcpu *vcpu)
+{
+	struct xenhv_vm *vm = xenhv_vm_attached(vcpu->kvm);
+
+	if (vm && unlikely(test_bit(vcpu->vcpu_idx, vm->passing))) {
+		clear_bit(vcpu->vcpu_idx, vm->passing);
+		return NULL;
+	}
+	return vm;
+}
 
 /*
- * The trampolines' question: the VM's record if @vcpu's call, returning to
- * @parent, goes to the wrapper. Not for the shim's own calls of KVM's
- * originals.
+ * @call, a call of the hooked KVM function @vcpu is in, marked for its
+ * trampoline to let through. The mark is cleared after it too: with the
+ * hooks gone meanwhile (the VM detached), no trampoline took it.
  */
-struct xenhv_vm *__xenhv_hot notrace xenhv_hook_vm(struct kvm_vcpu *vcpu, unsigned long parent)
-{
-	if (parent - hook_text < hook_text_size)
-		return NULL;
-	return xenhv_vm_attached(vcpu->kvm);
-}
+#define PASS(vm, vcpu, call) ({						\
+	unsigned long *__pass = (vm)->passing;				\
+	int __idx = (vcpu)->vcpu_idx;					\
+	typeof(call) __r;						\
+									\
+	set_bit(__idx, __pass);						\
+	__r = (call);							\
+	clear_bit(__idx, __pass);					\
+	__r;								\
+})
+
+#define PASS_VOID(vm, vcpu, call) do {					\
+	unsigned long *__pass = (vm)->passing;				\
+	int __idx = (vcpu)->vcpu_idx;					\
+									\
+	set_bit(__idx, __pass);						\
+	call;								\
+	clear_bit(__idx, __pass);					\
+} while (0)
 
 /*
  * The trampoline of @wrap, whose function takes @vm_reg's argument as its
@@ -73,7 +96,6 @@ struct xenhv_vm *__xenhv_hot notrace xenhv_hook_vm(struct kvm_vcpu *vcpu, unsign
 	    "pushq %rdi\n\t"						\
 	    "pushq %rsi\n\t"						\
 	    "pushq %rdx\n\t"						\
-	    "movq 16(%rbp), %rsi\n\t"					\
 	    "call xenhv_hook_vm\n\t"					\
 	    "popq %rdx\n\t"						\
 	    "popq %rsi\n\t"						\
@@ -105,7 +127,7 @@ static int __xenhv_hot hook_hypercall(struct kvm_vcpu *vcpu, struct xenhv_vm *vm
 		ret = INDIRECT_CALL_2(abi->hypercall, xenhv_xen_hypercall, xenhv_hv_hypercall,
 				      vcpu, vm);
 	xenhv_calls_exit(idx);
-	return abi ? ret : KVM_FN(kvm_emulate_hypercall)(vcpu);
+	return abi ? ret : PASS(vm, vcpu, KVM_FN(kvm_emulate_hypercall)(vcpu));
 }
 
 TRAMPOLINE(hook_hypercall, "%rsi");
@@ -121,7 +143,7 @@ static int __xenhv_hot hook_get_msr(struct kvm_vcpu *vcpu, struct msr_data *msr,
 	if (abi)
 		ret = abi->get_msr(vcpu, vm, msr);
 	xenhv_calls_exit(idx);
-	return ret != XENHV_MSR_PASS ? ret : KVM_FN(kvm_get_msr_common)(vcpu, msr);
+	return ret != XENHV_MSR_PASS ? ret : PASS(vm, vcpu, KVM_FN(kvm_get_msr_common)(vcpu, msr));
 }
 
 TRAMPOLINE(hook_get_msr, "%rdx");
@@ -137,7 +159,7 @@ static int __xenhv_hot hook_set_msr(struct kvm_vcpu *vcpu, struct msr_data *msr,
 	if (abi)
 		ret = abi->set_msr(vcpu, vm, msr);
 	xenhv_calls_exit(idx);
-	return ret != XENHV_MSR_PASS ? ret : KVM_FN(kvm_set_msr_common)(vcpu, msr);
+	return ret != XENHV_MSR_PASS ? ret : PASS(vm, vcpu, KVM_FN(kvm_set_msr_common)(vcpu, msr));
 }
 
 TRAMPOLINE(hook_set_msr, "%rdx");
@@ -180,7 +202,7 @@ static int hook_cpuid(struct kvm_vcpu *vcpu, struct xenhv_vm *vm)
 	xenhv_set_reg(vcpu, VCPU_REGS_RDX, r[3]);
 	return xenhv_skip_insn(vcpu);
 native:
-	return KVM_FN(kvm_emulate_cpuid)(vcpu);
+	return PASS(vm, vcpu, KVM_FN(kvm_emulate_cpuid)(vcpu));
 }
 
 TRAMPOLINE(hook_cpuid, "%rsi");
@@ -195,7 +217,7 @@ static int hook_halt(struct kvm_vcpu *vcpu, struct xenhv_vm *vm)
 	if (abi && abi->halt)
 		abi->halt(vcpu, vm);
 	xenhv_calls_exit(idx);
-	return KVM_FN(kvm_emulate_halt)(vcpu);
+	return PASS(vm, vcpu, KVM_FN(kvm_emulate_halt)(vcpu));
 }
 
 TRAMPOLINE(hook_halt, "%rsi");
@@ -230,7 +252,7 @@ static bool hook_auto_eoi(struct kvm_vcpu *vcpu, struct xenhv_vm *vm, int vector
 #ifdef COMPAT_HAS_APIC_ACK_INTERRUPT
 static void hook_apic_ack(struct kvm_vcpu *vcpu, int vector, struct xenhv_vm *vm)
 {
-	KVM_FN(kvm_apic_ack_interrupt)(vcpu, vector);
+	PASS_VOID(vm, vcpu, KVM_FN(kvm_apic_ack_interrupt)(vcpu, vector));
 	if (hook_auto_eoi(vcpu, vm, vector))
 		KVM_FN(kvm_lapic_set_eoi)(vcpu);
 }
@@ -251,7 +273,7 @@ static int hook_get_interrupt(struct kvm_vcpu *vcpu, struct xenhv_vm *vm)
 	if (vector)
 		return vector;	/* an external interrupt: no LAPIC state */
 	if (!hook_auto_eoi(vcpu, vm, -1)) {
-		vector = KVM_FN(kvm_cpu_get_interrupt)(vcpu);
+		vector = PASS(vm, vcpu, KVM_FN(kvm_cpu_get_interrupt)(vcpu));
 		/*
 		 * Nothing, though an injectable interrupt was reported: another
 		 * vCPU cleared upcall_pending in between. Deliver the upcall
@@ -263,7 +285,7 @@ static int hook_get_interrupt(struct kvm_vcpu *vcpu, struct xenhv_vm *vm)
 		return vector;
 	}
 	irr = KVM_FN(kvm_lapic_find_highest_irr)(vcpu);
-	vector = KVM_FN(kvm_cpu_get_interrupt)(vcpu);
+	vector = PASS(vm, vcpu, KVM_FN(kvm_cpu_get_interrupt)(vcpu));
 	if (vector >= 0 && vector == irr && hook_auto_eoi(vcpu, vm, vector))
 		KVM_FN(kvm_lapic_set_eoi)(vcpu);
 	return vector;
@@ -282,14 +304,16 @@ TRAMPOLINE(hook_get_interrupt, "%rsi");
  */
 static int hook_has_injectable_intr(struct kvm_vcpu *vcpu, struct xenhv_vm *vm)
 {
-	return xenhv_xen_uapi_pending(vcpu, true) ? 1 : KVM_FN(kvm_cpu_has_injectable_intr)(vcpu);
+	return xenhv_xen_uapi_pending(vcpu, true) ? 1 :
+	       PASS(vm, vcpu, KVM_FN(kvm_cpu_has_injectable_intr)(vcpu));
 }
 
 TRAMPOLINE(hook_has_injectable_intr, "%rsi");
 
 static int hook_has_interrupt(struct kvm_vcpu *vcpu, struct xenhv_vm *vm)
 {
-	return xenhv_xen_uapi_pending(vcpu, true) ? 1 : KVM_FN(kvm_cpu_has_interrupt)(vcpu);
+	return xenhv_xen_uapi_pending(vcpu, true) ? 1 :
+	       PASS(vm, vcpu, KVM_FN(kvm_cpu_has_interrupt)(vcpu));
 }
 
 TRAMPOLINE(hook_has_interrupt, "%rsi");
@@ -604,7 +628,6 @@ int xenhv_hook_init(void)
 {
 	int i, ret;
 
-	xenhv_module_text(THIS_MODULE, &hook_text, &hook_text_size);
 	for (i = 0; i < ARRAY_SIZE(hooks); i++) {
 		ret = hook_filter(&hooks[i]);
 		if (!ret && hooks[i].always)

@@ -124,6 +124,8 @@ struct xenhv_vm {
 	u32 flags;
 	struct xenhv_attach cfg;
 	const struct xenhv_abi *abi;
+	/* vCPUs whose next hooked call is a wrapper's call of KVM's original. */
+	DECLARE_BITMAP(passing, KVM_MAX_VCPUS);
 	struct xenhv_xen_state xen;
 	struct xenhv_hv_state hv;
 	atomic64_t stats[XENHV_NR_OPS][XENHV_NR_STATS];
@@ -196,7 +198,7 @@ void tramp_hook_apic_ack(void);
 void tramp_hook_get_interrupt(void);
 void tramp_hook_has_injectable_intr(void);
 void tramp_hook_has_interrupt(void);
-struct xenhv_vm *xenhv_hook_vm(struct kvm_vcpu *vcpu, unsigned long parent);
+struct xenhv_vm *xenhv_hook_vm(struct kvm_vcpu *vcpu);
 
 /* xen2hv/uapi.c: KVM's own Xen uapi, on kernels without CONFIG_KVM_XEN. */
 u32 xenhv_xen_uapi_caps(void);

@@ -49,20 +49,6 @@
 #define CALL_DEPTH_ACCOUNT ""
 #endif
 
-/* The bounds of @mod's core text. */
-#include <linux/module.h>
-static inline void xenhv_module_text(const struct module *mod, unsigned long *base,
-				     unsigned long *size)
-{
-#ifdef COMPAT_HAS_MODULE_MEMORY
-	*base = (unsigned long)mod->mem[MOD_TEXT].base;
-	*size = mod->mem[MOD_TEXT].size;
-#else
-	*base = (unsigned long)mod->core_layout.base;
-	*size = mod->core_layout.text_size;
-#endif
-}
-
 #ifdef COMPAT_NEED_ASM_UNALIGNED
 #include <asm/unaligned.h>
 #else

@@ -782,8 +782,10 @@ static bool any_pending(struct xen_vm *x, const u32 *ports, u32 n)
 	return false;
 }
 
-/* SCHEDOP_poll: block until one of the ports is pending, or the timeout. */
-/* Wait for one of @ports (n of them, bounded by the decoder) to be pending. */
+/*
+ * SCHEDOP_poll: block until one of @ports (n of them, bounded by the
+ * decoder) is pending, or the timeout.
+ */
 static long poll_ports(struct kvm_vcpu *vcpu, struct xen_vm *x, struct xen_vcpu *xv,
 		       const u32 *ports, u32 n, u64 timeout)
 {
@@ -828,7 +830,7 @@ static noinline long poll_list(struct kvm_vcpu *vcpu, struct xen_vm *x, struct x
 	return poll_ports(vcpu, x, xv, ports, a->nr_ports, a->timeout);
 }
 
-/* SCHEDOP_poll; a->nr_ports is at most XEN_POLL_MAX_PORTS once decoded. */
+/* SCHEDOP_poll's arguments; nr_ports is at most XEN_POLL_MAX_PORTS once decoded. */
 static long sched_poll(struct kvm_vcpu *vcpu, struct xen_vm *x, struct xen_vcpu *xv,
 		       bool longmode, u64 arg)
 {
