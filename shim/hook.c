@@ -84,9 +84,12 @@ struct xenhv_vm *__xenhv_hot notrace xenhv_hook_vm(struct kvm_vcpu *vcpu)
  * their registers (at most two, kept around the question). To redirect,
  * the return address becomes the wrapper's entry: the wrapper then runs
  * with the same arguments and the VM's record, and returns to the caller.
+ * Aligned as a function: ftrace takes a direct-call address with its low
+ * bit set for one to jump to, not call (7.x).
  */
 #define TRAMPOLINE(wrap, vm_reg)					\
 	asm(".pushsection .text.xenhv_hot, \"ax\", @progbits\n"	\
+	    ".balign 16\n"						\
 	    ".type tramp_" #wrap ", @function\n"			\
 	    "tramp_" #wrap ":\n\t"					\
 	    ASM_ENDBR							\
