@@ -42,10 +42,19 @@
  */
 struct xenhv_vm *__xenhv_hot notrace xenhv_hook_vm(struct kvm_vcpu *vcpu)
 {
-	struct xenhv_vm *vm = xenhv_vm_attached(vcpu->kvm);
+	unsigned int idx = vcpu->vcpu_idx;
+	struct xenhv_vm *vm;
 
-	if (vm && unlikely(test_bit(vcpu->vcpu_idx, vm->passing))) {
-		clear_bit(vcpu->vcpu_idx, vm->passing);
+	/*
+	 * A vCPU that KVM is still creating has no index yet (7.x: -1): its
+	 * calls (vcpu_load/put, MSR defaults) are KVM's, and no wrapper runs
+	 * for it, so it never carries a mark either.
+	 */
+	if (unlikely(idx >= KVM_MAX_VCPUS))
+		return NULL;
+	vm = xenhv_vm_attached(vcpu->kvm);
+	if (vm && unlikely(test_bit(idx, vm->passing))) {
+		clear_bit(idx, vm->passing);
 		return NULL;
 	}
 	return vm;
