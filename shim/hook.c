@@ -34,7 +34,7 @@
 
 /*
  * The trampolines' question: the VM's record if @vcpu's call goes to the
- * wrapper. A call of KVM's original that a wrapper marked (PASS()) goes
+ * wrapper. A call of KVM's original that a wrapper marked (pass_begin()) goes
  * on into KVM's function, once. The mark is per vCPU, not read from the
  * return address, which a tracer of the same function may have replaced
  * (the function graph tracer, kretprobes); the vCPU's own thread is the
@@ -61,29 +61,31 @@ struct xenhv_vm *__xenhv_hot notrace xenhv_hook_vm(struct kvm_vcpu *vcpu)
 }
 
 /*
- * @call, a call of the hooked KVM function @vcpu is in, marked for its
- * trampoline to let through. The mark is cleared after it too: with the
- * hooks gone meanwhile (the VM detached), no trampoline took it.
+ * A wrapper's call of the hooked KVM function @vcpu is in: marked for the
+ * trampoline to let through (pass_begin()), and the mark cleared after it
+ * too (pass_end()): with the hooks gone meanwhile (the VM detached), no
+ * trampoline took it.
  */
+static __always_inline void pass_begin(struct xenhv_vm *vm, struct kvm_vcpu *vcpu)
+{
+	set_bit(vcpu->vcpu_idx, vm->passing);
+}
+
+static __always_inline void pass_end(struct xenhv_vm *vm, struct kvm_vcpu *vcpu)
+{
+	clear_bit(vcpu->vcpu_idx, vm->passing);
+}
+
 #define PASS(vm, vcpu, call) ({						\
-	unsigned long *__pass = (vm)->passing;				\
-	int __idx = (vcpu)->vcpu_idx;					\
+	struct xenhv_vm *__vm = (vm);					\
+	struct kvm_vcpu *__vcpu = (vcpu);				\
 	typeof(call) __r;						\
 									\
-	set_bit(__idx, __pass);						\
+	pass_begin(__vm, __vcpu);					\
 	__r = (call);							\
-	clear_bit(__idx, __pass);					\
+	pass_end(__vm, __vcpu);						\
 	__r;								\
 })
-
-#define PASS_VOID(vm, vcpu, call) do {					\
-	unsigned long *__pass = (vm)->passing;				\
-	int __idx = (vcpu)->vcpu_idx;					\
-									\
-	set_bit(__idx, __pass);						\
-	call;								\
-	clear_bit(__idx, __pass);					\
-} while (0)
 
 /*
  * The trampoline of @wrap, whose function takes @vm_reg's argument as its
@@ -264,7 +266,9 @@ static bool hook_auto_eoi(struct kvm_vcpu *vcpu, struct xenhv_vm *vm, int vector
 #ifdef COMPAT_HAS_APIC_ACK_INTERRUPT
 static void hook_apic_ack(struct kvm_vcpu *vcpu, int vector, struct xenhv_vm *vm)
 {
-	PASS_VOID(vm, vcpu, KVM_FN(kvm_apic_ack_interrupt)(vcpu, vector));
+	pass_begin(vm, vcpu);
+	KVM_FN(kvm_apic_ack_interrupt)(vcpu, vector);
+	pass_end(vm, vcpu);
 	if (hook_auto_eoi(vcpu, vm, vector))
 		KVM_FN(kvm_lapic_set_eoi)(vcpu);
 }
