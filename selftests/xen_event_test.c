@@ -643,6 +643,80 @@ XTEST_TIMEOUT(reset_vm_releases_registrations, 60)
 }
 
 /*
+ * A vCPU blocked in a hypercall when its VM is reset or detached returns
+ * from it at once, and touches nothing of the attachment it blocked in: a
+ * SCHEDOP_poll on a masked port, 10 s long, ended by a reset, then a
+ * SCHEDOP_block without a vcpu_info, ended by the detach (stock KVM
+ * answers after it). Spurious returns go round.
+ */
+static uint64_t blocked_state, reset_done;
+
+static void guest_blocked_at_detach(uint64_t vcpu)
+{
+	struct sched_poll p = { .nr_ports = 1 };
+	struct evtchn_bind_ipi bi = { .vcpu = 0 };
+	struct shared_info *s = xg_shinfo();
+	int64_t r;
+	uint32_t port;
+
+	xg_setup_shinfo();
+	GUEST_ASSERT_EQ(xg_evtchn(EVTCHNOP_bind_ipi, &bi), 0);
+	port = bi.port;
+	s->evtchn_mask[port / 64] |= 1ull << (port % 64);
+	set_xen_guest_handle(p.ports, &port);
+	__atomic_store_n(&blocked_state, 1, __ATOMIC_SEQ_CST);
+	/*
+	 * After the reset the port and the time info are stale: the timeout
+	 * ends it. A call made while the reset is under way finds no ABI, as
+	 * after a detach: stock KVM's -KVM_ENOSYS.
+	 */
+	while (!__atomic_load_n(&reset_done, __ATOMIC_SEQ_CST)) {
+		p.timeout = xg_now(&s->vcpu_info[0]) + 10000000000ull;
+		r = xg_call(__HYPERVISOR_sched_op, SCHEDOP_poll, (uint64_t)&p, 0);
+		GUEST_ASSERT(r == 0 || r == -1000);
+		GUEST_ASSERT(__atomic_load_n(&reset_done, __ATOMIC_SEQ_CST) ||
+			     xg_now(&s->vcpu_info[0]) < p.timeout);
+	}
+	__atomic_store_n(&blocked_state, 2, __ATOMIC_SEQ_CST);
+	while ((r = xg_call(__HYPERVISOR_sched_op, SCHEDOP_block, 0, 0)) == 0)
+		;
+	GUEST_ASSERT_EQ(r, -1000);
+	GUEST_DONE();
+}
+
+static void done_thread(struct vcpu *vcpu)
+{
+	vcpu_run_to_done(vcpu);
+}
+
+static void wait_blocked(struct vm *vm, uint64_t state)
+{
+	uint64_t *st = vm_gpa_to_hva(vm, (uint64_t)&blocked_state, 8);
+
+	while (__atomic_load_n(st, __ATOMIC_SEQ_CST) < state)
+		usleep(1000);
+	usleep(50000);		/* into the hypercall, and blocked */
+}
+
+XTEST_TIMEOUT(blocked_calls_end_at_reset_and_detach, 60)
+{
+	struct vm *vm = xen_vm(1, guest_blocked_at_detach);
+	struct xenhv_reset r = { .vm_fd = vm->fd };
+	int dev = xenhv_open();
+
+	vcpu_thread_start(vm->vcpus[0], done_thread);
+	wait_blocked(vm, 1);
+	TEST_ASSERT(!ioctl(dev, XENHV_RESET_VM, &r), "reset: %s", strerror(errno));
+	__atomic_store_n((uint64_t *)vm_gpa_to_hva(vm, (uint64_t)&reset_done, 8), 1,
+			 __ATOMIC_SEQ_CST);
+	wait_blocked(vm, 2);
+	TEST_ASSERT_EQ(xenhv_detach(vm), 0);
+	vcpu_thread_join(vm->vcpus[0]);
+	close(dev);
+	vm_destroy(vm);
+}
+
+/*
  * Both vCPUs program vCPU 0's periodic timer over and over while it fires:
  * a start must never meet the timer's own expiry half-way (a WARN in the
  * hrtimer code, a fatal one under the test kernel's panic_on_warn).

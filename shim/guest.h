@@ -85,6 +85,15 @@ int xenhv_gpage_pin(struct kvm_vcpu *vcpu, gpa_t gpa, struct xenhv_gpage *gp);
 /* Any context. */
 void xenhv_gpage_unpin(struct xenhv_gpage *gp);
 
+/*
+ * The vCPU of index @idx in @vcpu's VM, or NULL: @vcpu itself without
+ * KVM's lookup (an xarray walk), the usual target of a hypercall.
+ */
+static inline struct kvm_vcpu *xenhv_vcpu_peer(struct kvm_vcpu *vcpu, unsigned int idx)
+{
+	return idx == (unsigned int)vcpu->vcpu_idx ? vcpu : kvm_get_vcpu(vcpu->kvm, idx);
+}
+
 /* Deliver a fixed interrupt vector to a vCPU through its in-kernel LAPIC. */
 bool xenhv_guest_has_lapic(struct kvm_vcpu *vcpu);
 void xenhv_send_vector(struct kvm_vcpu *vcpu, u8 vector);

@@ -127,21 +127,22 @@ static __always_inline void pass_end(struct xenhv_vm *vm, struct kvm_vcpu *vcpu)
 /*
  * The wrappers: the trampoline found @vm attached and passes it in the
  * argument register after the function's own. An attached VM's ABI is
- * entered inside xenhv_calls (see xenhv.h), and read again there: NULL
- * once detach began, and KVM's original then runs outside it.
+ * entered inside an SRCU read section (see xenhv.h), and read again there:
+ * NULL once detach began, and KVM's original then runs.
+ *
+ * Hypercalls: KVM's exit handlers, so already inside the vCPU's kvm->srcu,
+ * which detach waits for too; no section of the shim's own.
  */
 static int __xenhv_hot hook_hypercall(struct kvm_vcpu *vcpu, struct xenhv_vm *vm)
 {
-	const struct xenhv_abi *abi;
-	int idx, ret = 0;
+	const struct xenhv_abi *abi = xenhv_vm_abi(vm);
 
-	idx = xenhv_calls_enter();
-	abi = xenhv_vm_abi(vm);
-	if (abi)
-		ret = INDIRECT_CALL_2(abi->hypercall, xenhv_xen_hypercall, xenhv_hv_hypercall,
-				      vcpu, vm);
-	xenhv_calls_exit(idx);
-	return abi ? ret : PASS(vm, vcpu, KVM_FN(kvm_emulate_hypercall)(vcpu));
+	RCU_LOCKDEP_WARN(!srcu_read_lock_held(&vcpu->kvm->srcu),
+			 "hypercall outside the vCPU's kvm->srcu");
+	if (likely(abi))
+		return INDIRECT_CALL_2(abi->hypercall, xenhv_xen_hypercall, xenhv_hv_hypercall,
+				       vcpu, vm);
+	return PASS(vm, vcpu, KVM_FN(kvm_emulate_hypercall)(vcpu));
 }
 
 TRAMPOLINE(hook_hypercall, "%rsi");

@@ -324,7 +324,11 @@ out:
  * Take the ABI away from @vm: no new call enters it, and the ones inside
  * finish (a vCPU that blocks in one, in poll, block or guest idle, has a
  * pending unblock and returns at once). Then nothing of the ABI runs for
- * the VM but what its detach stops. Under xenhv_vms_mutex.
+ * the VM but what its detach stops. Calls are inside xenhv_calls or, for
+ * hypercalls, the vCPU's kvm->srcu (xenhv.h); a hypercall that blocked
+ * comes back in a new kvm->srcu section and finds vm->gen moved
+ * (xenhv_core_block()). Under xenhv_vms_mutex, which no caller of an ABI
+ * takes: the VM's vCPUs run while this waits.
  */
 static const struct xenhv_abi *vm_quiesce(struct xenhv_vm *vm)
 {
@@ -333,9 +337,11 @@ static const struct xenhv_abi *vm_quiesce(struct xenhv_vm *vm)
 	unsigned long i;
 
 	WRITE_ONCE(vm->abi, NULL);
+	WRITE_ONCE(vm->gen, vm->gen + 1);
 	kvm_for_each_vcpu(i, vcpu, vm->kvm)
 		xenhv_core_unblock(vcpu);
 	synchronize_srcu(&xenhv_calls);
+	synchronize_srcu(&vm->kvm->srcu);
 	return abi;
 }
 

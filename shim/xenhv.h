@@ -124,6 +124,8 @@ struct xenhv_vm {
 	u32 flags;
 	struct xenhv_attach cfg;
 	const struct xenhv_abi *abi;
+	/* Bumped by every detach and reset: see xenhv_core_block(). */
+	u32 gen;
 	/* vCPUs whose next hooked call is a wrapper's call of KVM's original. */
 	DECLARE_BITMAP(passing, KVM_MAX_VCPUS);
 	struct xenhv_xen_state xen;
@@ -134,10 +136,12 @@ struct xenhv_vm {
 /* vm.c */
 struct xenhv_vm *xenhv_vm_lookup(struct kvm *kvm, const struct xenhv_abi **abi);
 /*
- * A hook that found an attached VM enters its ABI inside xenhv_calls (an
- * SRCU read section) and reads the ABI again there with xenhv_vm_abi():
- * NULL once detach began. Detach waits for every call that entered before
- * it cleared the ABI.
+ * A hook that found an attached VM enters its ABI inside an SRCU read
+ * section and reads the ABI again there with xenhv_vm_abi(): NULL once
+ * detach began. Detach waits for every call that entered before it cleared
+ * the ABI. The section is the vCPU's kvm->srcu for hypercalls, which KVM
+ * runs inside it (a call that blocks leaves it, see xenhv_core_block()),
+ * and xenhv_calls for every other hook.
  */
 extern struct srcu_struct xenhv_calls;
 

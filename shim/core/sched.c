@@ -18,14 +18,23 @@ void __xenhv_hot xenhv_core_yield(struct kvm_vcpu *vcpu)
  * it would hold up every memslot update (synchronize_srcu) until the vCPU
  * wakes, and the VMM thread doing the update may hold the lock another
  * vCPU needs to wake this one. Drop it while blocked, as KVM's HLT does.
+ *
+ * A hypercall's ABI state lives as long as that section (xenhv.h): a detach
+ * that began while the vCPU was blocked waits only for the new section, if
+ * it started first, and has bumped vm->gen (@gen) before waiting. So the state is
+ * still the caller's if the count is the one read before blocking; SRCU
+ * makes the bump visible to a section that the detach does not wait for.
  */
-void __xenhv_hot xenhv_core_block(struct kvm_vcpu *vcpu)
+bool __xenhv_hot xenhv_core_block(struct kvm_vcpu *vcpu, const u32 *gen)
 {
+	u32 before = READ_ONCE(*gen);
+
 	vcpu->arch.mp_state = KVM_MP_STATE_HALTED;
 	kvm_vcpu_srcu_read_unlock(vcpu);
 	KVM_FN(kvm_vcpu_halt)(vcpu);
 	kvm_vcpu_srcu_read_lock(vcpu);
 	vcpu->arch.mp_state = KVM_MP_STATE_RUNNABLE;
+	return READ_ONCE(*gen) == before;
 }
 
 /* KVM's run loop clears KVM_REQ_UNBLOCK, so a stale request is harmless. */

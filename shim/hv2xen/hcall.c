@@ -120,10 +120,34 @@ u16 __xenhv_hot hv_call_flush(struct kvm_vcpu *vcpu, struct hv_vm *h, struct hv_
 	return HV_STATUS_SUCCESS;
 }
 
+/*
+ * HvCallSendSyntheticClusterIpiEx: a VP set, read into a mask of every
+ * vCPU, kept off the stack of the 64-VP call (the kernel zeroes a stack
+ * array on entry, 512 bytes here).
+ */
+static noinline u16 send_ipi_set(struct kvm_vcpu *vcpu, struct hv_vm *h, struct hv_call *c,
+				 u8 vector)
+{
+	struct hv_vpmask m;
+	struct kvm_vcpu *v;
+	unsigned long i;
+	u16 status;
+
+	status = vpmask_from_set(vcpu, h, c->ingpa + HV_IPI_HDR, c->varhead, &m);
+	if (status)
+		return status;
+	kvm_for_each_vcpu(i, v, vcpu->kvm) {
+		if (i >= KVM_MAX_VCPUS || !test_bit(i, m.bits))
+			continue;
+		xenhv_send_vector(v, vector);
+		hv_wake_idle(h, i);
+	}
+	return HV_STATUS_SUCCESS;
+}
+
 u16 __xenhv_hot hv_call_send_ipi(struct kvm_vcpu *vcpu, struct hv_vm *h, struct hv_call *c)
 {
 	unsigned long i, mask;
-	struct hv_vpmask m;
 	struct kvm_vcpu *v;
 	u64 hdr[2], len;
 	u16 status;
@@ -146,23 +170,13 @@ u16 __xenhv_hot hv_call_send_ipi(struct kvm_vcpu *vcpu, struct hv_vm *h, struct 
 		return status;
 	if (!xenhv_guest_has_lapic(vcpu))
 		return HV_STATUS_INVALID_PARAMETER;
-	if (!ex) {
-		/* VPs 0 to 63: their mask as it is, no set of KVM_MAX_VCPUS to build. */
-		mask = hdr[1];
-		for_each_set_bit(i, &mask, min_t(u32, hv_nr_vps(h), 64)) {
-			v = kvm_get_vcpu(vcpu->kvm, i);
-			if (!v)
-				continue;
-			xenhv_send_vector(v, hdr[0]);
-			hv_wake_idle(h, i);
-		}
-		return HV_STATUS_SUCCESS;
-	}
-	status = vpmask_from_set(vcpu, h, c->ingpa + HV_IPI_HDR, c->varhead, &m);
-	if (status)
-		return status;
-	kvm_for_each_vcpu(i, v, vcpu->kvm) {
-		if (i >= KVM_MAX_VCPUS || !test_bit(i, m.bits))
+	if (ex)
+		return send_ipi_set(vcpu, h, c, hdr[0]);
+	/* VPs 0 to 63: their mask as it is, no set of KVM_MAX_VCPUS to build. */
+	mask = hdr[1];
+	for_each_set_bit(i, &mask, min_t(u32, hv_nr_vps(h), 64)) {
+		v = xenhv_vcpu_peer(vcpu, i);
+		if (!v)
 			continue;
 		xenhv_send_vector(v, hdr[0]);
 		hv_wake_idle(h, i);

@@ -716,7 +716,8 @@ int hv_guest_idle(struct kvm_vcpu *vcpu, struct hv_vm *h)
 	smp_mb();
 	if (!KVM_FN(kvm_cpu_has_interrupt)(vcpu) && !signal_pending(current)) {
 		xenhv_timer_start(&hvc->idle_timer, xenhv_deadline_in(HV_IDLE_MAX_NS), 0);
-		xenhv_core_block(vcpu);
+		if (!xenhv_core_block(vcpu, &h->vm->gen))
+			return 0;	/* detached: the timer is stopped */
 		xenhv_timer_stop(&hvc->idle_timer);
 	}
 	WRITE_ONCE(hvc->idle, false);

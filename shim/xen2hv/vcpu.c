@@ -663,7 +663,7 @@ long __xenhv_hot xen_vcpu_op(struct kvm_vcpu *vcpu, struct xen_vm *x, bool longm
 
 	if (id >= atomic_read(&vcpu->kvm->online_vcpus))
 		return -XEN_ENOENT;
-	target = kvm_get_vcpu(vcpu->kvm, id);
+	target = xenhv_vcpu_peer(vcpu, id);
 	if (cmd == VCPUOP_is_up)
 		return 1;
 	/* As on Xen, a vCPU's singleshot timer is its own business. */
@@ -810,7 +810,8 @@ static long poll_ports(struct kvm_vcpu *vcpu, struct xen_vm *x, struct xen_vcpu 
 			xenhv_timer_start(&xv->poll_timer,
 					  xenhv_clock_guest_deadline(now, timeout), 0);
 		runstate_update(x, xv, RUNSTATE_blocked);
-		xenhv_core_block(vcpu);
+		if (!xenhv_core_block(vcpu, &x->vm->gen))
+			return 0;	/* detached: its state is gone */
 		runstate_update(x, xv, RUNSTATE_running);
 		if (timeout)
 			xenhv_timer_stop(&xv->poll_timer);
@@ -860,7 +861,8 @@ static long sched_block(struct kvm_vcpu *vcpu, struct xen_vm *x, struct xen_vcpu
 	smp_mb();	/* poll_port before the look at upcall_pending */
 	if (!vi || !READ_ONCE(vi->evtchn_upcall_pending)) {
 		runstate_update(x, xv, RUNSTATE_blocked);
-		xenhv_core_block(vcpu);
+		if (!xenhv_core_block(vcpu, &x->vm->gen))
+			return 0;	/* detached: its state is gone */
 		runstate_update(x, xv, RUNSTATE_running);
 	}
 	WRITE_ONCE(xv->poll_port, 0);
