@@ -34,14 +34,18 @@ void xenhv_hypercall_insn(u8 insn[3])
 	insn[2] = amd ? 0xd9 : 0xc1;	/* vmmcall : vmcall */
 }
 
-/* Opaque room for KVM's struct x86_exception (arch/x86/kvm/kvm_emulate.h). */
+/*
+ * Opaque room for KVM's struct x86_exception (arch/x86/kvm/kvm_emulate.h),
+ * which KVM fills on a fault and the shim never reads: not zeroed on each
+ * call (INIT_STACK_ALL_ZERO kernels would).
+ */
 struct xenhv_exception {
 	u64 room[8];
 };
 
 int __xenhv_hot xenhv_gva_read(struct kvm_vcpu *vcpu, gva_t gva, void *data, unsigned int len)
 {
-	struct xenhv_exception e;
+	struct xenhv_exception e __uninitialized;	/* KVM's to write, on a fault */
 
 	return KVM_FN(kvm_read_guest_virt)(vcpu, gva, data, len, (struct x86_exception *)&e) ?
 	       -EFAULT : 0;
@@ -50,7 +54,7 @@ int __xenhv_hot xenhv_gva_read(struct kvm_vcpu *vcpu, gva_t gva, void *data, uns
 int __xenhv_hot xenhv_gva_write(struct kvm_vcpu *vcpu, gva_t gva, const void *data,
 				unsigned int len)
 {
-	struct xenhv_exception e;
+	struct xenhv_exception e __uninitialized;	/* KVM's to write, on a fault */
 
 	return KVM_FN(kvm_write_guest_virt_system)(vcpu, gva, (void *)data, len,
 					   (struct x86_exception *)&e) ? -EFAULT : 0;
@@ -58,7 +62,7 @@ int __xenhv_hot xenhv_gva_write(struct kvm_vcpu *vcpu, gva_t gva, const void *da
 
 gpa_t __xenhv_hot xenhv_gva_to_gpa(struct kvm_vcpu *vcpu, gva_t gva)
 {
-	struct xenhv_exception e;
+	struct xenhv_exception e __uninitialized;	/* KVM's to write, on a fault */
 
 	return KVM_FN(kvm_mmu_gva_to_gpa_write)(vcpu, gva, (struct x86_exception *)&e);
 }

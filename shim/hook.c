@@ -33,34 +33,6 @@
 #include "guest.h"
 
 /*
- * The trampolines' question: the VM's record if @vcpu's call goes to the
- * wrapper. A call of KVM's original that a wrapper marked (pass_begin()) goes
- * on into KVM's function, once. The mark is per vCPU, not read from the
- * return address, which a tracer of the same function may have replaced
- * (the function graph tracer, kretprobes); the vCPU's own thread is the
- * only one that runs its hooked calls.
- */
-struct xenhv_vm *__xenhv_hot notrace xenhv_hook_vm(struct kvm_vcpu *vcpu)
-{
-	unsigned int idx = vcpu->vcpu_idx;
-	struct xenhv_vm *vm;
-
-	/*
-	 * A vCPU that KVM is still creating has no index yet (7.x: -1): its
-	 * calls (vcpu_load/put, MSR defaults) are KVM's, and no wrapper runs
-	 * for it, so it never carries a mark either.
-	 */
-	if (unlikely(idx >= KVM_MAX_VCPUS))
-		return NULL;
-	vm = xenhv_vm_attached(vcpu->kvm);
-	if (vm && unlikely(test_bit(idx, vm->passing))) {
-		clear_bit(idx, vm->passing);
-		return NULL;
-	}
-	return vm;
-}
-
-/*
  * A wrapper's call of the hooked KVM function @vcpu is in: marked for the
  * trampoline to let through (pass_begin()), and the mark cleared after it
  * too (pass_end()): with the hooks gone meanwhile (the VM detached), no

@@ -166,13 +166,20 @@ struct xenhv_vm *xenhv_vm_lookup(struct kvm *kvm, const struct xenhv_abi **abi)
 	return *abi ? vm : NULL;
 }
 
-/*
- * @kvm's record when it has an ABI now, else NULL: the hooks ask this,
- * first of its slot (see vm_slots). The record stays valid while the
- * caller holds a reference on @kvm (there, a vCPU of it runs); its ABI is
- * read again inside xenhv_calls.
- */
-struct xenhv_vm *__xenhv_hot notrace xenhv_vm_attached(struct kvm *kvm)
+/* @kvm shares its slot with another attached VM, or the slot changed. */
+static noinline struct xenhv_vm *vm_attached_slow(struct kvm *kvm)
+{
+	struct xenhv_vm *vm;
+
+	rcu_read_lock();
+	vm = rhashtable_lookup(&xenhv_vm_table, &kvm, vm_params);
+	if (vm && !READ_ONCE(vm->abi))
+		vm = NULL;
+	rcu_read_unlock();
+	return vm;
+}
+
+static __always_inline struct xenhv_vm *vm_attached(struct kvm *kvm)
 {
 	const struct vm_slot *s = vm_slot(kvm);
 	struct xenhv_vm *vm;
@@ -184,17 +191,51 @@ struct xenhv_vm *__xenhv_hot notrace xenhv_vm_attached(struct kvm *kvm)
 	attached = READ_ONCE(s->attached);
 	only = READ_ONCE(s->kvm);
 	vm = READ_ONCE(s->vm);
-	if (!(seq & 1) && !read_seqcount_retry(&vm_slots.seq, seq)) {
+	if (likely(!(seq & 1) && !read_seqcount_retry(&vm_slots.seq, seq))) {
 		if (!attached || (only && only != kvm))
 			return NULL;
-		if (only)
+		if (likely(only))
 			return READ_ONCE(vm->abi) ? vm : NULL;
 	}
-	rcu_read_lock();
-	vm = rhashtable_lookup(&xenhv_vm_table, &kvm, vm_params);
-	if (vm && !READ_ONCE(vm->abi))
-		vm = NULL;
-	rcu_read_unlock();
+	return vm_attached_slow(kvm);
+}
+
+/*
+ * @kvm's record when it has an ABI now, else NULL: the hooks ask this,
+ * first of its slot (see vm_slots). The record stays valid while the
+ * caller holds a reference on @kvm (there, a vCPU of it runs); its ABI is
+ * read again inside the call's SRCU section (xenhv.h).
+ */
+struct xenhv_vm *__xenhv_hot notrace xenhv_vm_attached(struct kvm *kvm)
+{
+	return vm_attached(kvm);
+}
+
+/*
+ * The trampolines' question (hook.c): the VM's record if @vcpu's call goes
+ * to the wrapper. A call of KVM's original that a wrapper marked (pass_begin()) goes
+ * on into KVM's function, once. The mark is per vCPU, not read from the
+ * return address, which a tracer of the same function may have replaced
+ * (the function graph tracer, kretprobes); the vCPU's own thread is the
+ * only one that runs its hooked calls.
+ */
+struct xenhv_vm *__xenhv_hot notrace xenhv_hook_vm(struct kvm_vcpu *vcpu)
+{
+	unsigned int idx = vcpu->vcpu_idx;
+	struct xenhv_vm *vm;
+
+	/*
+	 * A vCPU that KVM is still creating has no index yet (7.x: -1): its
+	 * calls (vcpu_load/put, MSR defaults) are KVM's, and no wrapper runs
+	 * for it, so it never carries a mark either.
+	 */
+	if (unlikely(idx >= KVM_MAX_VCPUS))
+		return NULL;
+	vm = vm_attached(vcpu->kvm);
+	if (vm && unlikely(test_bit(idx, vm->passing))) {
+		clear_bit(idx, vm->passing);
+		return NULL;
+	}
 	return vm;
 }
 

@@ -641,8 +641,8 @@ static u64 hv_call_feature(u16 code)
 int __xenhv_hot xenhv_hv_hypercall(struct kvm_vcpu *vcpu, struct xenhv_vm *vm)
 {
 	struct hv_vm *h = to_hv(vm);
+	struct hv_call c __uninitialized;	/* all of it decoded first */
 	bool to_user = false;
-	struct hv_call c;
 	u16 status;
 
 	/* No hypercall page, real mode or user mode: #UD, as on Hyper-V. */

@@ -713,7 +713,7 @@ long __xenhv_hot xen_vcpu_op(struct kvm_vcpu *vcpu, struct xen_vm *x, bool longm
 		return xenhv_gva_write(vcpu, arg, &xv->runstate, sizeof(xv->runstate)) ?
 		       -XEN_EFAULT : 0;
 	case VCPUOP_set_singleshot_timer: {
-		struct vcpu_set_singleshot_timer t;
+		struct vcpu_set_singleshot_timer t __uninitialized;	/* 12 bytes read */
 		u64 now = xen_guest_now(x, vcpu);
 
 		if (xenhv_gva_read(vcpu, arg, &t, 12))
@@ -824,7 +824,7 @@ static long poll_ports(struct kvm_vcpu *vcpu, struct xen_vm *x, struct xen_vcpu 
 static noinline long poll_list(struct kvm_vcpu *vcpu, struct xen_vm *x, struct xen_vcpu *xv,
 			       const struct xen_poll_args *a)
 {
-	u32 ports[XEN_POLL_MAX_PORTS];
+	u32 ports[XEN_POLL_MAX_PORTS] __uninitialized;	/* nr_ports of them read */
 
 	if (xenhv_gva_read(vcpu, a->ports, ports, a->nr_ports * sizeof(u32)))
 		return -XEN_EFAULT;
@@ -835,9 +835,9 @@ static noinline long poll_list(struct kvm_vcpu *vcpu, struct xen_vm *x, struct x
 static long sched_poll(struct kvm_vcpu *vcpu, struct xen_vm *x, struct xen_vcpu *xv,
 		       bool longmode, u64 arg)
 {
-	struct xen_poll_args a;
+	struct xen_poll_args a __uninitialized;	/* all of it decoded */
 	u32 port = 0;
-	u8 raw[24];
+	u8 raw[24] __uninitialized;	/* what the guest gave, or nothing read */
 	int ret;
 
 	if (xenhv_gva_read(vcpu, arg, raw, xen_poll_size(longmode)))

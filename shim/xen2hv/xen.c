@@ -638,8 +638,8 @@ static long xen_kvm_dispatch(struct kvm_vcpu *vcpu, struct xenhv_vm *vm, const s
 
 int __xenhv_hot xenhv_xen_hypercall(struct kvm_vcpu *vcpu, struct xenhv_vm *vm)
 {
+	struct xen_call c __uninitialized;	/* all of it decoded */
 	bool handled = true;
-	struct xen_call c;
 	long ret;
 
 	xen_decode(vcpu, &c);
