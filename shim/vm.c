@@ -179,7 +179,11 @@ static noinline struct xenhv_vm *vm_attached_slow(struct kvm *kvm)
 	return vm;
 }
 
-static __always_inline struct xenhv_vm *vm_attached(struct kvm *kvm)
+/*
+ * With @hook, a record named by its slot is returned while its ABI is
+ * being taken away too: the wrappers read the ABI again, in their section.
+ */
+static __always_inline struct xenhv_vm *vm_attached(struct kvm *kvm, bool hook)
 {
 	const struct vm_slot *s = vm_slot(kvm);
 	struct xenhv_vm *vm;
@@ -195,7 +199,7 @@ static __always_inline struct xenhv_vm *vm_attached(struct kvm *kvm)
 		if (!attached || (only && only != kvm))
 			return NULL;
 		if (likely(only))
-			return READ_ONCE(vm->abi) ? vm : NULL;
+			return hook || READ_ONCE(vm->abi) ? vm : NULL;
 	}
 	return vm_attached_slow(kvm);
 }
@@ -208,7 +212,7 @@ static __always_inline struct xenhv_vm *vm_attached(struct kvm *kvm)
  */
 struct xenhv_vm *__xenhv_hot notrace xenhv_vm_attached(struct kvm *kvm)
 {
-	return vm_attached(kvm);
+	return vm_attached(kvm, false);
 }
 
 /*
@@ -231,7 +235,7 @@ struct xenhv_vm *__xenhv_hot notrace xenhv_hook_vm(struct kvm_vcpu *vcpu)
 	 */
 	if (unlikely(idx >= KVM_MAX_VCPUS))
 		return NULL;
-	vm = vm_attached(vcpu->kvm);
+	vm = vm_attached(vcpu->kvm, true);
 	if (vm && unlikely(test_bit(idx, vm->passing))) {
 		clear_bit(idx, vm->passing);
 		return NULL;

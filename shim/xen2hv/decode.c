@@ -33,7 +33,7 @@ int xen_poll_ports_check(const u32 *ports, u32 n)
 	if (n > XEN_POLL_MAX_PORTS)
 		return -XEN_EINVAL;
 	for (i = 0; i < n; i++)
-		if (!ports[i] || ports[i] >= XEN_NR_PORTS)
+		if (xen_poll_port_check(ports[i]))
 			return -XEN_EINVAL;
 	return 0;
 }

@@ -43,6 +43,13 @@ static inline u32 xen_poll_size(bool longmode)
 }
 
 int xen_poll_decode(const u8 *raw, bool longmode, struct xen_poll_args *a);
+
+/* A port a poll may name: in the 2-level ABI's range; port 0 is never bound. */
+static inline int xen_poll_port_check(u32 port)
+{
+	return port && port < XEN_NR_PORTS ? 0 : -XEN_EINVAL;
+}
+
 int xen_poll_ports_check(const u32 *ports, u32 n);
 /* VCPUOP_register_vcpu_info: the offset of a @size-byte vcpu_info. */
 int xen_vcpu_info_check(u64 mfn, u32 offset, u32 rsvd, u32 size);

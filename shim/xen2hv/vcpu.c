@@ -14,10 +14,10 @@ static void periodic_expired(struct xenhv_timer *t);
 static void poll_expired(struct xenhv_timer *t);
 
 /*
- * From @vcpu's own thread or ioctl (its mutex held), or with x->ops_lock
- * held for another vCPU.
+ * xen_vcpu_get() of a vCPU without state yet. From @vcpu's own thread or
+ * ioctl (its mutex held), or with x->ops_lock held for another vCPU.
  */
-struct xen_vcpu *__xenhv_hot xen_vcpu_get(struct xen_vm *x, struct kvm_vcpu *vcpu)
+struct xen_vcpu *xen_vcpu_new(struct xen_vm *x, struct kvm_vcpu *vcpu)
 {
 	struct xen_vcpu *xv, *old;
 
@@ -784,15 +784,17 @@ static bool any_pending(struct xen_vm *x, const u32 *ports, u32 n)
 
 /*
  * SCHEDOP_poll: block until one of @ports (n of them, bounded by the
- * decoder) is pending, or the timeout.
+ * decoder) is pending, or the timeout. Inline in its two callers, the
+ * one-port call and the list.
  */
-static long poll_ports(struct kvm_vcpu *vcpu, struct xen_vm *x, struct xen_vcpu *xv,
-		       const u32 *ports, u32 n, u64 timeout)
+static __always_inline long poll_ports(struct kvm_vcpu *vcpu, struct xen_vm *x,
+				       struct xen_vcpu *xv, const u32 *ports, u32 n,
+				       u64 timeout)
 {
 	u64 now = 0;
 	int ret;
 
-	ret = xen_poll_ports_check(ports, n);
+	ret = n == 1 ? xen_poll_port_check(ports[0]) : xen_poll_ports_check(ports, n);
 	if (ret)
 		return ret;
 	if (any_pending(x, ports, n))
@@ -831,9 +833,12 @@ static noinline long poll_list(struct kvm_vcpu *vcpu, struct xen_vm *x, struct x
 	return poll_ports(vcpu, x, xv, ports, a->nr_ports, a->timeout);
 }
 
-/* SCHEDOP_poll's arguments; nr_ports is at most XEN_POLL_MAX_PORTS once decoded. */
-static long sched_poll(struct kvm_vcpu *vcpu, struct xen_vm *x, struct xen_vcpu *xv,
-		       bool longmode, u64 arg)
+/*
+ * SCHEDOP_poll's arguments; nr_ports is at most XEN_POLL_MAX_PORTS once
+ * decoded. Inline in xen_sched_op(), which only blocking calls reach.
+ */
+static __always_inline long sched_poll(struct kvm_vcpu *vcpu, struct xen_vm *x,
+				       struct xen_vcpu *xv, bool longmode, u64 arg)
 {
 	struct xen_poll_args a __uninitialized;	/* all of it decoded */
 	u32 port = 0;
@@ -874,11 +879,7 @@ long __xenhv_hot xen_sched_op(struct kvm_vcpu *vcpu, struct xen_vm *x, bool long
 {
 	struct xen_vcpu *xv;
 
-	/* Yield needs none of the vCPU's state. */
-	if (cmd == SCHEDOP_yield) {
-		xenhv_core_yield(vcpu);
-		return 0;
-	}
+	/* Yield: xen_dispatch() took it. */
 	xv = xen_vcpu_get(x, vcpu);
 	if (!xv)
 		return -XEN_ENOENT;

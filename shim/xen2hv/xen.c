@@ -21,6 +21,7 @@
 #include <xen/interface/memory.h>
 #include <xen/interface/hvm/hvm_op.h>
 #include <xen/interface/hvm/params.h>
+#include <xen/interface/sched.h>
 
 #include "xen.h"
 
@@ -594,6 +595,11 @@ static long xen_dispatch(struct kvm_vcpu *vcpu, struct xenhv_vm *vm, const struc
 	case __HYPERVISOR_event_channel_op:
 		return xen_evtchn_op(vcpu, x, c->args[0], c->args[1], handled);
 	case __HYPERVISOR_sched_op:
+		/* A spinning lock's yield needs none of the vCPU's state. */
+		if (c->args[0] == SCHEDOP_yield) {
+			xenhv_core_yield(vcpu);
+			return 0;
+		}
 		return xen_sched_op(vcpu, x, c->longmode, c->args[0], c->args[1], handled);
 	case __HYPERVISOR_set_timer_op:
 		return xen_set_timer_op(vcpu, x, c->longmode ? c->args[0] :

@@ -148,12 +148,20 @@ static inline struct xen_vm *to_xen(struct xenhv_vm *vm)
 	return vm->xen.x;
 }
 
-/* Per-vCPU state, created on first use from that vCPU's thread. */
-struct xen_vcpu *xen_vcpu_get(struct xen_vm *x, struct kvm_vcpu *vcpu);
 /* Existing state only: any context. */
 static inline struct xen_vcpu *xen_vcpu_find(struct xen_vm *x, u32 idx)
 {
 	return xenhv_vcpu_table_find(&x->vcpus, idx);
+}
+
+struct xen_vcpu *xen_vcpu_new(struct xen_vm *x, struct kvm_vcpu *vcpu);
+
+/* Per-vCPU state, created on first use from that vCPU's thread. */
+static inline struct xen_vcpu *xen_vcpu_get(struct xen_vm *x, struct kvm_vcpu *vcpu)
+{
+	struct xen_vcpu *xv = vcpu ? xen_vcpu_find(x, vcpu->vcpu_idx) : NULL;
+
+	return likely(xv) ? xv : xen_vcpu_new(x, vcpu);
 }
 
 struct vcpu_info *xen_vcpu_info(struct xen_vm *x, u32 idx);
