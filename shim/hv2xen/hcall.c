@@ -64,14 +64,14 @@ static void hv_nop(void *info)
  * guest mode again before it sees the request) is sent an IPI the caller
  * waits for, as KVM_REQUEST_WAIT does for KVM's own.
  */
-static void hv_flush_vcpus(struct kvm_vcpu *self, struct hv_vpmask *m)
+static void hv_flush_vcpus(struct kvm_vcpu *self, const unsigned long *bits, u32 nbits)
 {
 	struct kvm_vcpu *v;
 	unsigned long i;
 	int cpu;
 
 	kvm_for_each_vcpu(i, v, self->kvm) {
-		if (i >= KVM_MAX_VCPUS || !test_bit(i, m->bits))
+		if (i >= nbits || !test_bit(i, bits))
 			continue;
 		kvm_make_request(KVM_REQ_TLB_FLUSH_GUEST, v);
 		if (v == self)
@@ -83,12 +83,35 @@ static void hv_flush_vcpus(struct kvm_vcpu *self, struct hv_vpmask *m)
 	}
 }
 
+/*
+ * A flush by a mask of every vCPU: a VP set (the Ex calls), all VPs, or
+ * both (a set is read and checked even when all VPs are named). Off the
+ * stack of the 64-VP call: the decoders write all of the mask, which is
+ * not zeroed on entry too.
+ */
+static noinline u16 flush_mask(struct kvm_vcpu *vcpu, struct hv_vm *h, struct hv_call *c,
+			       bool ex, bool all)
+{
+	struct hv_vpmask m __uninitialized;
+	u16 status;
+
+	if (ex) {
+		status = vpmask_from_set(vcpu, h, c->ingpa + HV_FLUSH_HDR, c->varhead, &m);
+		if (status)
+			return status;
+	}
+	if (all)
+		hv_vpmask_all(hv_nr_vps(h), m.bits, KVM_MAX_VCPUS);
+	hv_flush_vcpus(vcpu, m.bits, KVM_MAX_VCPUS);
+	return HV_STATUS_SUCCESS;
+}
+
 u16 __xenhv_hot hv_call_flush(struct kvm_vcpu *vcpu, struct hv_vm *h, struct hv_call *c)
 {
-	struct hv_vpmask m;
+	unsigned long bits;
 	u64 hdr[3], len;
+	bool ex, all;
 	u16 status;
-	bool ex;
 
 	status = hv_flush_check(c, &ex, &len);
 	if (status)
@@ -100,35 +123,34 @@ u16 __xenhv_hot hv_call_flush(struct kvm_vcpu *vcpu, struct hv_vm *h, struct hv_
 	status = hv_flush_flags_check(hdr[1]);
 	if (status)
 		return status;
-	if (ex) {
-		status = vpmask_from_set(vcpu, h, c->ingpa + HV_FLUSH_HDR, c->varhead, &m);
-		if (status)
-			return status;
-	} else {
-		hv_vpmask_from_u64(hdr[2], hv_nr_vps(h), m.bits, KVM_MAX_VCPUS);
-	}
 	/*
 	 * A non-Ex flush with an empty mask flushes all: Windows Server 2012
 	 * sends it without HV_FLUSH_ALL_PROCESSORS and relies on it, as KVM
 	 * knows.
 	 */
-	if ((hdr[1] & HV_FLUSH_ALL_PROCESSORS) || (!ex && !hdr[2]))
-		hv_vpmask_all(hv_nr_vps(h), m.bits, KVM_MAX_VCPUS);
+	all = (hdr[1] & HV_FLUSH_ALL_PROCESSORS) || (!ex && !hdr[2]);
+	if (ex || all) {
+		status = flush_mask(vcpu, h, c, ex, all);
+		if (status)
+			return status;
+	} else {
+		/* VPs 0 to 63: their mask as it is. */
+		hv_vpmask_from_u64(hdr[2], hv_nr_vps(h), &bits, BITS_PER_LONG);
+		hv_flush_vcpus(vcpu, &bits, BITS_PER_LONG);
+	}
 	/* The address list only narrows the flush: every target flushes all. */
-	hv_flush_vcpus(vcpu, &m);
 	c->reps = c->rep_cnt;
 	return HV_STATUS_SUCCESS;
 }
 
 /*
  * HvCallSendSyntheticClusterIpiEx: a VP set, read into a mask of every
- * vCPU, kept off the stack of the 64-VP call (the kernel zeroes a stack
- * array on entry, 512 bytes here).
+ * vCPU, kept off the stack of the 64-VP call.
  */
 static noinline u16 send_ipi_set(struct kvm_vcpu *vcpu, struct hv_vm *h, struct hv_call *c,
 				 u8 vector)
 {
-	struct hv_vpmask m;
+	struct hv_vpmask m __uninitialized;	/* the decoders write all of it */
 	struct kvm_vcpu *v;
 	unsigned long i;
 	u16 status;
