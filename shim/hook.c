@@ -97,28 +97,38 @@ static __always_inline void pass_end(struct xenhv_vm *vm, struct kvm_vcpu *vcpu)
 	    ".popsection\n")
 
 /*
+ * Hypercalls go straight to the ABI's handler, without a wrapper: the
+ * trampoline asks xenhv_hook_hcall() (vm.c) for the handler and the VM's
+ * record, which come back in RAX and RDX, and makes the handler the return
+ * address. As TRAMPOLINE() above, for kvm_emulate_hypercall(vcpu), whose
+ * one argument is kept.
+ */
+asm(".pushsection .text.xenhv_hot, \"ax\", @progbits\n"
+	".balign 16\n"
+	".type tramp_hook_hypercall, @function\n"
+	"tramp_hook_hypercall:\n\t"
+	ASM_ENDBR
+	"pushq %rbp\n\t"
+	"movq %rsp, %rbp\n\t"
+	CALL_DEPTH_ACCOUNT
+	"pushq %rdi\n\t"
+	"call xenhv_hook_hcall\n\t"
+	"popq %rdi\n\t"
+	"testq %rax, %rax\n\t"
+	"jz 1f\n\t"
+	"movq %rdx, %rsi\n\t"
+	"movq %rax, 8(%rbp)\n"
+	"1:\tleave\n\t"
+	ASM_RET
+	".size tramp_hook_hypercall, .-tramp_hook_hypercall\n"
+	".popsection\n");
+
+/*
  * The wrappers: the trampoline found @vm attached and passes it in the
  * argument register after the function's own. An attached VM's ABI is
- * entered inside an SRCU read section (see xenhv.h), and read again there:
- * NULL once detach began, and KVM's original then runs.
- *
- * Hypercalls: KVM's exit handlers, so already inside the vCPU's kvm->srcu,
- * which detach waits for too; no section of the shim's own.
+ * entered inside xenhv_calls (see xenhv.h), and read again there: NULL
+ * once detach began, and KVM's original then runs outside it.
  */
-static int __xenhv_hot hook_hypercall(struct kvm_vcpu *vcpu, struct xenhv_vm *vm)
-{
-	const struct xenhv_abi *abi = xenhv_vm_abi(vm);
-
-	RCU_LOCKDEP_WARN(!srcu_read_lock_held(&vcpu->kvm->srcu),
-			 "hypercall outside the vCPU's kvm->srcu");
-	if (likely(abi))
-		return INDIRECT_CALL_2(abi->hypercall, xenhv_xen_hypercall, xenhv_hv_hypercall,
-				       vcpu, vm);
-	return PASS(vm, vcpu, KVM_FN(kvm_emulate_hypercall)(vcpu));
-}
-
-TRAMPOLINE(hook_hypercall, "%rsi");
-
 static int __xenhv_hot hook_get_msr(struct kvm_vcpu *vcpu, struct msr_data *msr,
 				    struct xenhv_vm *vm)
 {
@@ -490,7 +500,11 @@ static struct xenhv_hook hooks[] = {
 			.flags = FTRACE_OPS_FL_SAVE_REGS | FTRACE_OPS_FL_RECURSION,
 		},
 	},
-	REDIRECT(kvm_emulate_hypercall, hook_hypercall),
+	{
+		.name = "kvm_emulate_hypercall",
+		.target = (void * const *)&xenhv_kvm.kvm_emulate_hypercall,
+		.tramp = tramp_hook_hypercall,
+	},
 	REDIRECT(kvm_get_msr_common, hook_get_msr),
 	REDIRECT(kvm_set_msr_common, hook_set_msr),
 	REDIRECT(kvm_emulate_cpuid, hook_cpuid),

@@ -196,10 +196,10 @@ static __always_inline struct xenhv_vm *vm_attached(struct kvm *kvm, bool hook)
 	only = READ_ONCE(s->kvm);
 	vm = READ_ONCE(s->vm);
 	if (likely(!(seq & 1) && !read_seqcount_retry(&vm_slots.seq, seq))) {
-		if (!attached || (only && only != kvm))
-			return NULL;
-		if (likely(only))
+		if (likely(only == kvm))
 			return hook || READ_ONCE(vm->abi) ? vm : NULL;
+		if (!attached || only)
+			return NULL;
 	}
 	return vm_attached_slow(kvm);
 }
@@ -223,7 +223,7 @@ struct xenhv_vm *__xenhv_hot notrace xenhv_vm_attached(struct kvm *kvm)
  * (the function graph tracer, kretprobes); the vCPU's own thread is the
  * only one that runs its hooked calls.
  */
-struct xenhv_vm *__xenhv_hot notrace xenhv_hook_vm(struct kvm_vcpu *vcpu)
+static __always_inline struct xenhv_vm *hook_vm(struct kvm_vcpu *vcpu)
 {
 	unsigned int idx = vcpu->vcpu_idx;
 	struct xenhv_vm *vm;
@@ -241,6 +241,28 @@ struct xenhv_vm *__xenhv_hot notrace xenhv_hook_vm(struct kvm_vcpu *vcpu)
 		return NULL;
 	}
 	return vm;
+}
+
+struct xenhv_vm *__xenhv_hot notrace xenhv_hook_vm(struct kvm_vcpu *vcpu)
+{
+	return hook_vm(vcpu);
+}
+
+/*
+ * The hypercall trampoline's question: the ABI's handler of @vcpu's call,
+ * if it has one, and the VM's record. KVM runs its exit handlers inside the
+ * vCPU's kvm->srcu, which detach waits for (xenhv.h): the ABI read here
+ * stays until the handler returns. A VM whose detach began goes on into
+ * KVM's function.
+ */
+struct xenhv_hcall_target __xenhv_hot notrace xenhv_hook_hcall(struct kvm_vcpu *vcpu)
+{
+	struct xenhv_vm *vm = hook_vm(vcpu);
+	const struct xenhv_abi *abi = vm ? xenhv_vm_abi(vm) : NULL;
+
+	RCU_LOCKDEP_WARN(!srcu_read_lock_held(&vcpu->kvm->srcu),
+			 "hypercall outside the vCPU's kvm->srcu");
+	return (struct xenhv_hcall_target){ abi ? abi->hypercall : NULL, vm };
 }
 
 /* Called from kvm_arch_destroy_vm(), in atomic context: nothing may sleep. */

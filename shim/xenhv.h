@@ -204,6 +204,14 @@ void tramp_hook_has_injectable_intr(void);
 void tramp_hook_has_interrupt(void);
 struct xenhv_vm *xenhv_hook_vm(struct kvm_vcpu *vcpu);
 
+/* What tramp_hook_hypercall() is given: a handler to run, or NULL. */
+struct xenhv_hcall_target {
+	int (*handler)(struct kvm_vcpu *vcpu, struct xenhv_vm *vm);
+	struct xenhv_vm *vm;
+};
+
+struct xenhv_hcall_target xenhv_hook_hcall(struct kvm_vcpu *vcpu);
+
 /* xen2hv/uapi.c: KVM's own Xen uapi, on kernels without CONFIG_KVM_XEN. */
 u32 xenhv_xen_uapi_caps(void);
 bool xenhv_xen_uapi_vm_ioctl(unsigned int ioctl);
