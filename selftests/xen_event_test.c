@@ -10,8 +10,12 @@
 #include <pthread.h>
 #include <sched.h>
 #include <string.h>
+#include <fcntl.h>
+#include <linux/userfaultfd.h>
+#include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "xenhv.h"
@@ -713,6 +717,91 @@ XTEST_TIMEOUT(blocked_calls_end_at_reset_and_detach, 60)
 	TEST_ASSERT_EQ(xenhv_detach(vm), 0);
 	vcpu_thread_join(vm->vcpus[0]);
 	close(dev);
+	vm_destroy(vm);
+}
+
+/*
+ * A detach that begins while a vCPU is inside SCHEDOP_poll, before it
+ * blocks: the port list is on a guest page the host has not populated, so
+ * the poll waits in KVM's read of it (a userfaultfd fault) while the detach
+ * starts and waits for the call. Once the page comes, the poll must return
+ * at once, without sleeping, and the detach finish; the guest then meets
+ * stock KVM.
+ */
+#define UFFD_GPA	(48ul << 20)
+
+static void guest_poll_during_detach(uint64_t vcpu)
+{
+	struct sched_poll p = { .nr_ports = 2 };
+	struct evtchn_bind_ipi bi = { .vcpu = 0 };
+	struct shared_info *s = xg_shinfo();
+	uint32_t port[2];
+	int i;
+
+	xg_setup_shinfo();
+	for (i = 0; i < 2; i++) {
+		GUEST_ASSERT_EQ(xg_evtchn(EVTCHNOP_bind_ipi, &bi), 0);
+		port[i] = bi.port;
+		s->evtchn_mask[port[i] / 64] |= 1ull << (port[i] % 64);
+	}
+	GUEST_SYNC(port[0] | (uint64_t)port[1] << 32);
+	set_xen_guest_handle(p.ports, (uint32_t *)UFFD_GPA);
+	GUEST_ASSERT_EQ(xg_call(__HYPERVISOR_sched_op, SCHEDOP_poll, (uint64_t)&p, 0), 0);
+	GUEST_ASSERT_EQ(xg_call(__HYPERVISOR_xen_version, XENVER_version, 0, 0), -1000);
+	GUEST_DONE();
+}
+
+static void *detach_fn(void *arg)
+{
+	return (void *)(long)xenhv_detach(arg);
+}
+
+XTEST_TIMEOUT(detach_while_poll_reads_its_ports, 60)
+{
+	struct vm *vm = xen_vm(1, guest_poll_during_detach);
+	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_register reg = {};
+	struct uffdio_copy copy = {};
+	struct uffd_msg msg;
+	struct pollfd pfd;
+	uint32_t *page;
+	struct ucall uc;
+	pthread_t t;
+	void *ret;
+	int uffd;
+
+	TEST_ASSERT_EQ(vcpu_run_ucall(vm->vcpus[0], &uc), UCALL_SYNC);
+	uffd = syscall(__NR_userfaultfd, O_CLOEXEC);
+	TEST_ASSERT(uffd >= 0, "userfaultfd: %s", strerror(errno));
+	TEST_ASSERT(!ioctl(uffd, UFFDIO_API, &api), "UFFDIO_API: %s", strerror(errno));
+	reg.range.start = (uint64_t)vm_gpa_to_hva(vm, UFFD_GPA, 4096);
+	reg.range.len = 4096;
+	reg.mode = UFFDIO_REGISTER_MODE_MISSING;
+	TEST_ASSERT(!ioctl(uffd, UFFDIO_REGISTER, &reg), "UFFDIO_REGISTER: %s", strerror(errno));
+	vcpu_thread_start(vm->vcpus[0], done_thread);
+
+	/* The poll is reading its ports: start the detach, which waits for it. */
+	pfd = (struct pollfd){ .fd = uffd, .events = POLLIN };
+	TEST_ASSERT_EQ(poll(&pfd, 1, 20000), 1);
+	TEST_ASSERT_EQ(read(uffd, &msg, sizeof(msg)), (ssize_t)sizeof(msg));
+	TEST_ASSERT_EQ(msg.event, UFFD_EVENT_PAGEFAULT);
+	TEST_ASSERT_EQ(pthread_create(&t, NULL, detach_fn, vm), 0);
+	usleep(100000);
+	TEST_ASSERT_EQ(pthread_tryjoin_np(t, &ret), EBUSY);
+
+	page = aligned_alloc(4096, 4096);
+	memset(page, 0, 4096);
+	page[0] = (uint32_t)uc.args[0];
+	page[1] = uc.args[0] >> 32;
+	copy.dst = reg.range.start;
+	copy.src = (uint64_t)page;
+	copy.len = 4096;
+	TEST_ASSERT(!ioctl(uffd, UFFDIO_COPY, &copy), "UFFDIO_COPY: %s", strerror(errno));
+	TEST_ASSERT_EQ(pthread_join(t, &ret), 0);
+	TEST_ASSERT_EQ((long)ret, 0);
+	vcpu_thread_join(vm->vcpus[0]);
+	free(page);
+	close(uffd);
 	vm_destroy(vm);
 }
 

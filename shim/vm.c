@@ -316,6 +316,18 @@ static bool kvm_has_own_enlightenments(struct kvm *kvm)
 	return false;
 }
 
+/*
+ * Publish @abi for @vm after its state, which the hooks read only once they
+ * see vm->abi; vm->gen is even again first (see xenhv_core_block()).
+ */
+static void vm_publish(struct xenhv_vm *vm, const struct xenhv_abi *abi)
+{
+	if (vm->gen & 1)
+		WRITE_ONCE(vm->gen, vm->gen + 1);
+	/* Pairs with the acquire in xenhv_vm_abi(): state and count first. */
+	smp_store_release(&vm->abi, abi);
+}
+
 long xenhv_vm_attach(struct kvm *kvm, struct xenhv_attach *at)
 {
 	const struct xenhv_abi *abi = abi_by_id(at->abi);
@@ -374,8 +386,7 @@ long xenhv_vm_attach(struct kvm *kvm, struct xenhv_attach *at)
 		new = NULL;
 	}
 	vm_slot_add(vm);
-	/* Publish the ABI after its state: the hooks read vm->abi first. */
-	smp_store_release(&vm->abi, abi);
+	vm_publish(vm, abi);
 	at->vm_id = vm->id;
 	ret = 0;
 	goto out;
@@ -392,9 +403,9 @@ out:
  * finish (a vCPU that blocks in one, in poll, block or guest idle, has a
  * pending unblock and returns at once). Then nothing of the ABI runs for
  * the VM but what its detach stops. Calls are inside xenhv_calls or, for
- * hypercalls, the vCPU's kvm->srcu (xenhv.h); a hypercall that blocked
- * comes back in a new kvm->srcu section and finds vm->gen moved
- * (xenhv_core_block()). Under xenhv_vms_mutex, which no caller of an ABI
+ * hypercalls, the vCPU's kvm->srcu (xenhv.h); a hypercall that blocks
+ * finds vm->gen odd, or comes back in a new kvm->srcu section and finds
+ * it moved (xenhv_core_block()). Under xenhv_vms_mutex, which no caller of an ABI
  * takes: the VM's vCPUs run while this waits.
  */
 static const struct xenhv_abi *vm_quiesce(struct xenhv_vm *vm)
@@ -404,7 +415,7 @@ static const struct xenhv_abi *vm_quiesce(struct xenhv_vm *vm)
 	unsigned long i;
 
 	WRITE_ONCE(vm->abi, NULL);
-	WRITE_ONCE(vm->gen, vm->gen + 1);
+	WRITE_ONCE(vm->gen, vm->gen + 1);	/* odd: see xenhv_core_block() */
 	kvm_for_each_vcpu(i, vcpu, vm->kvm)
 		xenhv_core_unblock(vcpu);
 	synchronize_srcu(&xenhv_calls);
@@ -437,8 +448,7 @@ static long vm_detach(struct kvm *kvm, bool reattach, u32 door)
 			abi->detach(vm);
 		ret = reattach ? abi->attach(vm, &vm->cfg) : 0;
 		if (reattach && !ret)
-			/* The new state before the ABI, as in xenhv_vm_attach(). */
-			smp_store_release(&vm->abi, abi);
+			vm_publish(vm, abi);
 		else
 			vm_attached_put(vm);
 	}

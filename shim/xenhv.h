@@ -124,8 +124,12 @@ struct xenhv_vm {
 	u32 flags;
 	struct xenhv_attach cfg;
 	const struct xenhv_abi *abi;
-	/* Bumped by every detach and reset: see xenhv_core_block(). */
-	u32 gen;
+	/*
+	 * Even while an ABI is attached, odd from the start of a detach or
+	 * reset until the next attachment is published: see
+	 * xenhv_core_block(). 64 bits: it never wraps.
+	 */
+	u64 gen;
 	/* vCPUs whose next hooked call is a wrapper's call of KVM's original. */
 	DECLARE_BITMAP(passing, KVM_MAX_VCPUS);
 	struct xenhv_xen_state xen;

@@ -16,11 +16,11 @@ void xenhv_core_yield(struct kvm_vcpu *vcpu);
 /*
  * Block the calling vCPU (in its hypercall) until xenhv_core_unblock(), an
  * interrupt for it, or a signal for its thread. Spurious returns happen.
- * False when the VM was detached or reset meanwhile (@gen, its vm->gen,
- * moved): the caller's ABI state may be gone, and it returns without
- * touching it.
+ * False when the VM's detach or reset began before or meanwhile (@gen, its
+ * vm->gen, odd or moved): the caller's ABI state may be gone, and it
+ * returns without touching it.
  */
-bool xenhv_core_block(struct kvm_vcpu *vcpu, const u32 *gen);
+bool xenhv_core_block(struct kvm_vcpu *vcpu, const u64 *gen);
 /* Any context. */
 void xenhv_core_unblock(struct kvm_vcpu *vcpu);
 

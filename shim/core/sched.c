@@ -19,15 +19,22 @@ void __xenhv_hot xenhv_core_yield(struct kvm_vcpu *vcpu)
  * wakes, and the VMM thread doing the update may hold the lock another
  * vCPU needs to wake this one. Drop it while blocked, as KVM's HLT does.
  *
- * A hypercall's ABI state lives as long as that section (xenhv.h): a detach
- * that began while the vCPU was blocked waits only for the new section, if
- * it started first, and has bumped vm->gen (@gen) before waiting. So the state is
- * still the caller's if the count is the one read before blocking; SRCU
- * makes the bump visible to a section that the detach does not wait for.
+ * A hypercall's ABI state lives as long as that section (xenhv.h), and
+ * @gen (vm->gen) is odd from the start of a detach or reset. Read before
+ * the section is left, an even count is the attachment the call entered:
+ * a detach that began since would have made it odd, and cannot finish
+ * (nor a new attachment start) before the section ends. A detach that
+ * begins while the vCPU is blocked moves the count before it waits: it
+ * waits for the new section if that started first, and SRCU makes the
+ * move visible to a section it does not wait for. So the state is still
+ * the caller's if the count is unchanged.
  */
-bool __xenhv_hot xenhv_core_block(struct kvm_vcpu *vcpu, const u32 *gen)
+bool __xenhv_hot xenhv_core_block(struct kvm_vcpu *vcpu, const u64 *gen)
 {
-	u32 before = READ_ONCE(*gen);
+	u64 before = READ_ONCE(*gen);
+
+	if (before & 1)
+		return false;	/* detach began: do not sleep on its way */
 
 	vcpu->arch.mp_state = KVM_MP_STATE_HALTED;
 	kvm_vcpu_srcu_read_unlock(vcpu);

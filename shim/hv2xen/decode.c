@@ -92,7 +92,7 @@ static void bits_zero(unsigned long *bits, u32 nbits)
 {
 	u32 i;
 
-	for (i = 0; i < nbits / 64; i++)
+	for (i = 0; i < (nbits + 63) / 64; i++)
 		bits[i] = 0;
 }
 

@@ -717,7 +717,7 @@ int hv_guest_idle(struct kvm_vcpu *vcpu, struct hv_vm *h)
 	if (!KVM_FN(kvm_cpu_has_interrupt)(vcpu) && !signal_pending(current)) {
 		xenhv_timer_start(&hvc->idle_timer, xenhv_deadline_in(HV_IDLE_MAX_NS), 0);
 		if (!xenhv_core_block(vcpu, &h->vm->gen))
-			return 0;	/* detached: the timer is stopped */
+			return 0;	/* detached: its teardown stops the timer */
 		xenhv_timer_stop(&hvc->idle_timer);
 	}
 	WRITE_ONCE(hvc->idle, false);
