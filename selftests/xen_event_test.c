@@ -771,6 +771,9 @@ XTEST_TIMEOUT(detach_while_poll_reads_its_ports, 60)
 	int uffd;
 
 	TEST_ASSERT_EQ(vcpu_run_ucall(vm->vcpus[0], &uc), UCALL_SYNC);
+	/* The sysctl exists where the kernel has userfaultfd. */
+	if (access("/proc/sys/vm/unprivileged_userfaultfd", F_OK))
+		SKIP("a kernel without userfaultfd");
 	uffd = syscall(__NR_userfaultfd, O_CLOEXEC);
 	TEST_ASSERT(uffd >= 0, "userfaultfd: %s", strerror(errno));
 	TEST_ASSERT(!ioctl(uffd, UFFDIO_API, &api), "UFFDIO_API: %s", strerror(errno));
