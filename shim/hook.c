@@ -23,7 +23,6 @@
  * ioctl hooks stay registered while the module is loaded.
  */
 #include <linux/ftrace.h>
-#include <linux/indirect_call_wrapper.h>
 #include <linux/kprobes.h>
 #include "compat/kvm.h"
 #include <linux/module.h>

@@ -64,9 +64,6 @@ struct xenhv_abi {
 
 extern const struct xenhv_abi xenhv_xen_abi;
 extern const struct xenhv_abi xenhv_hv_abi;
-/* The ABIs' hypercall entries, called directly on the hot path (hook.c). */
-int xenhv_xen_hypercall(struct kvm_vcpu *vcpu, struct xenhv_vm *vm);
-int xenhv_hv_hypercall(struct kvm_vcpu *vcpu, struct xenhv_vm *vm);
 
 struct xen_vm;
 

@@ -638,7 +638,7 @@ static u64 hv_call_feature(u16 code)
 	return 0;
 }
 
-int __xenhv_hot xenhv_hv_hypercall(struct kvm_vcpu *vcpu, struct xenhv_vm *vm)
+static int __xenhv_hot xenhv_hv_hypercall(struct kvm_vcpu *vcpu, struct xenhv_vm *vm)
 {
 	struct hv_vm *h = to_hv(vm);
 	struct hv_call c __uninitialized;	/* all of it decoded first */

@@ -642,7 +642,7 @@ static long xen_kvm_dispatch(struct kvm_vcpu *vcpu, struct xenhv_vm *vm, const s
 	return 0;
 }
 
-int __xenhv_hot xenhv_xen_hypercall(struct kvm_vcpu *vcpu, struct xenhv_vm *vm)
+static int __xenhv_hot xenhv_xen_hypercall(struct kvm_vcpu *vcpu, struct xenhv_vm *vm)
 {
 	struct xen_call c __uninitialized;	/* all of it decoded */
 	bool handled = true;
