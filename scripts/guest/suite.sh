@@ -6,10 +6,18 @@
 # as a Hyper-V guest (tests/l2/boot.sh). Prints each part's TAP and ends with one tally line
 # summing them:
 #   # xenhv-tally: pass P fail F skip S
+#
+# --budget SECONDS: the time the suite has from its start (make test gives
+# its run's limit less the guest's boot). The nested guests' retries stop
+# before it runs out (L2_DEADLINE, the epoch second): a retried boot never
+# costs the whole run its results.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
 pass=0 fail=0 skip=0
+if [ "${1:-}" = --budget ] && [ -n "${2:-}" ]; then
+	export L2_DEADLINE=$(( $(date +%s) + $2 ))
+fi
 # Each part's own tally line is shown as "# part-tally:", so that the last
 # "# xenhv-tally:" line of a run is the suite's sum, or absent when the
 # guest died first (make test then counts the run as failed).

@@ -21,7 +21,8 @@
 # most nested guests, attached or not. A boot that crashes or stalls
 # before its report is done is therefore booted again, four times at most;
 # the failed attempts' logs are kept (.1, .2, ...) and each retry is printed. A boot
-# that completes is never retried.
+# that completes is never retried. No boot starts that could not end before
+# L2_DEADLINE (the epoch second, from scripts/guest/suite.sh --budget).
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 abi=$1
@@ -197,11 +198,27 @@ broke() {
 		  grep -qE 'Kernel panic|BUG: |Oops|general protection' "$log"; }
 }
 
+# Whether a boot started now would end before L2_DEADLINE.
+time_left() {
+	[ -z "${L2_DEADLINE:-}" ] ||
+		[ $(( $(date +%s) + ${L2_TIMEOUT:-300} + 15 )) -le "$L2_DEADLINE" ]
+}
+
 t0=$(date +%s)
 rm -f "$log" "$log".[0-9]
-boot_once
+qrc=none status=
+if time_left; then
+	boot_once
+else
+	echo "# L2 ($abi) not booted: the run's time is up (L2_DEADLINE)"
+	: > "$log"
+fi
 for try in $(seq 1 $(( ${L2_TRIES:-5} - 1 ))); do
-	broke || break
+	[ -s "$log" ] && broke || break
+	if ! time_left; then
+		echo "# L2 ($abi) crashed or stalled (QEMU exit $qrc); no time left in the run to boot it again"
+		break
+	fi
 	mv "$log" "$log.$try"
 	echo "# L2 ($abi) crashed or stalled (QEMU exit $qrc): log kept in $log.$try; booting again"
 	grep -E 'BUG: |Kernel panic|Oops|RIP:' "$log.$try" | head -n 4 | sed 's/^/#   /'

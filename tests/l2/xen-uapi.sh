@@ -48,13 +48,26 @@ ip link set lo up 2>/dev/null || busybox ip link set lo up
 # injected interrupt a second time (Documentation/testing.rst). A boot that
 # dies or stalls before its report is done is booted again, L2_TRIES times
 # in all, while L2_BUDGET seconds have not passed; one that completes is
-# never retried.
+# never retried. No boot starts that could not end before L2_DEADLINE (the
+# epoch second, from scripts/guest/suite.sh --budget).
 tries=${L2_TRIES:-10}
 budget=${L2_BUDGET:-900}
 tmo=${L2_TIMEOUT:-180}
 start=$SECONDS
+# Where the kernel has Xen emulation of its own, KVM's code serves the uapi,
+# the control: the shim takes no part in it.
+control=0
+grep -qw kvm_xen_hypercall /proc/kallsyms && control=1
+# Each boot that did not finish: whether the emulator's known faults
+# explain it (an interrupt delivered twice, a stall), or something else.
+booted=0 known=0
 for try in $(seq "$tries"); do
 	[ "$try" -gt 1 ] && [ $((SECONDS - start)) -ge "$budget" ] && break
+	if [ -n "${L2_DEADLINE:-}" ] && [ $(( $(date +%s) + tmo + 15 )) -gt "$L2_DEADLINE" ]; then
+		echo "# no boot $try of the Xen uapi guest: the run's time is up (L2_DEADLINE)"
+		break
+	fi
+	booted=$((booted + 1))
 	# Each boot gets its own disk, listener and logs: nothing a failed
 	# boot left can make a later one pass.
 	rm -f "$tmp/serial.log" "$tmp/hvc0.log" "$tmp/net.out"
@@ -99,6 +112,7 @@ for try in $(seq "$tries"); do
 	[ $qrc -eq 124 ] && why="stalled"
 	grep -q 'stack guard page was hit' "$tmp/serial.log" 2>/dev/null &&
 		why="an interrupt delivered twice, at IF=0"
+	[ "$why" != "stalled or died" ] && known=$((known + 1))
 	echo "# boot $try of $tries of the Xen uapi guest did not finish ($why; QEMU exit $qrc); $(tail -n 2 "$tmp/qemu.log" | tr '\n' ' ')"
 	cp "$tmp/serial.log" "$log.$try" 2>/dev/null
 	if [ -s "$tmp/state" ]; then
@@ -116,6 +130,22 @@ done
 } > "$log"
 
 i=0 pass=0 fail=0
+# KVM's own Xen that never got through a boot, every time for the
+# emulator's known faults (Documentation/testing.rst): the control tells
+# nothing about the shim then, and its checks are skipped with the reason.
+# The shim's boots have no such excuse.
+if [ $control -eq 1 ] && ! grep -q L2-DONE "$tmp/serial.log" 2>/dev/null &&
+   [ $known -eq $booted ]; then
+	why="crashed or stalled in all $booted boots, on the emulator's known faults"
+	[ $booted -eq 0 ] && why="not booted: the run's time is up"
+	for c in $checks; do
+		i=$((i + 1))
+		echo "ok $i l2_xen_uapi_$c # SKIP the control (KVM's own Xen) $why"
+	done
+	rm -rf "$tmp"
+	echo "# xenhv-tally: pass 0 fail 0 skip $n"
+	exit 0
+fi
 check() {	# check NAME CONDITION-EXIT
 	i=$((i + 1))
 	if [ "$2" = 0 ]; then
