@@ -253,11 +253,13 @@ struct xenhv_vm *__xenhv_hot notrace xenhv_hook_vm(struct kvm_vcpu *vcpu)
  * if it has one, and the VM's record. KVM runs its exit handlers inside the
  * vCPU's kvm->srcu, which detach waits for (xenhv.h): the ABI read here
  * stays until the handler returns. A VM whose detach began goes on into
- * KVM's function.
+ * KVM's function. No wrapper calls KVM's hypercall function, so no mark
+ * (hook_vm()) can be pending here: a mark lives only across a wrapper's
+ * call of another hooked function, on the vCPU's own thread.
  */
 struct xenhv_hcall_target __xenhv_hot notrace xenhv_hook_hcall(struct kvm_vcpu *vcpu)
 {
-	struct xenhv_vm *vm = hook_vm(vcpu);
+	struct xenhv_vm *vm = vm_attached(vcpu->kvm, true);
 	const struct xenhv_abi *abi = vm ? xenhv_vm_abi(vm) : NULL;
 
 	RCU_LOCKDEP_WARN(!srcu_read_lock_held(&vcpu->kvm->srcu),

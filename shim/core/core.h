@@ -10,8 +10,16 @@
 #include "compat/kvm.h"
 #include "hot.h"
 
-/* Give up the physical CPU, preferably to a vCPU of the same VM. */
-void xenhv_core_yield(struct kvm_vcpu *vcpu);
+/*
+ * Give up the physical CPU, preferably to a vCPU of the same VM: Xen's
+ * SCHEDOP_yield and Hyper-V's HvCallNotifyLongSpinWait both mean "this
+ * vCPU spins on a lock held by another vCPU", so a preempted sibling is
+ * boosted, as KVM does on PAUSE exits.
+ */
+static inline void xenhv_core_yield(struct kvm_vcpu *vcpu)
+{
+	KVM_FN(kvm_vcpu_on_spin)(vcpu, true);
+}
 
 /*
  * Block the calling vCPU (in its hypercall) until xenhv_core_unblock(), an

@@ -1,17 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Scheduling operations: Xen's SCHEDOP_yield and Hyper-V's
- * HvCallNotifyLongSpinWait both mean "this vCPU spins on a lock held by
- * another vCPU": boost a preempted sibling, as KVM does on PAUSE exits.
- * Blocking (SCHEDOP_poll, SCHEDOP_block, Hyper-V's guest idle) goes through
- * KVM's own halt, so halt polling, signals and interrupts behave as for HLT.
+ * Scheduling operations. Yielding is inline (core.h). Blocking
+ * (SCHEDOP_poll, SCHEDOP_block, Hyper-V's guest idle) goes through KVM's
+ * own halt, so halt polling, signals and interrupts behave as for HLT.
  */
 #include "core.h"
-
-void __xenhv_hot xenhv_core_yield(struct kvm_vcpu *vcpu)
-{
-	KVM_FN(kvm_vcpu_on_spin)(vcpu, true);
-}
 
 /*
  * Exit handlers run inside the vCPU's kvm->srcu read section. Blocking in

@@ -206,6 +206,23 @@ u16 __xenhv_hot hv_call_send_ipi(struct kvm_vcpu *vcpu, struct hv_vm *h, struct 
 	return HV_STATUS_SUCCESS;
 }
 
+/*
+ * xa_load() inside the caller's RCU section, without a section of its own:
+ * the bindings are freed after a grace period (hv_conn_free()).
+ */
+static __always_inline struct hv_conn *hv_conn_find(struct hv_vm *h, u32 id)
+{
+	XA_STATE(xas, &h->conns, id);
+	struct hv_conn *conn;
+
+	do {
+		conn = xas_load(&xas);
+		if (xa_is_zero(conn))
+			conn = NULL;
+	} while (xas_retry(&xas, conn));
+	return conn;
+}
+
 u16 __xenhv_hot hv_call_signal_event(struct kvm_vcpu *vcpu, struct hv_vm *h, struct hv_call *c,
 				     bool *to_user)
 {
@@ -229,7 +246,7 @@ u16 __xenhv_hot hv_call_signal_event(struct kvm_vcpu *vcpu, struct hv_vm *h, str
 	if (status)
 		return status;
 	rcu_read_lock();
-	conn = xa_load(&h->conns, conn_id);
+	conn = hv_conn_find(h, conn_id);
 	if (!conn) {
 		*to_user = true;
 	} else if (conn->efd) {
