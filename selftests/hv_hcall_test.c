@@ -184,7 +184,9 @@ XTEST(flush_input_checks)
 #define FL_VALUE(i)	(0xf1a5000000000000ull + (i))
 
 static volatile uint64_t fl_ready, fl_stop, fl_reads, fl_seen;
-static uint64_t fl_stale[4];
+#define FL_ROUNDS	6
+
+static uint64_t fl_stale[FL_ROUNDS];
 
 static void flush_reader(void)
 {
@@ -221,7 +223,7 @@ static void guest_flush_real(uint64_t vcpu)
 	pdpt[1] = FL_PD_GPA | 3;
 	__atomic_store_n(&fl_ready, 1, __ATOMIC_SEQ_CST);
 
-	for (round = 0; round < 4; round++) {
+	for (round = 0; round < FL_ROUNDS; round++) {
 		uint64_t next = (round + 1) & 1;
 
 		/* vCPU 1 reads the old page through its TLB for a while. */
@@ -253,6 +255,16 @@ static void guest_flush_real(uint64_t vcpu)
 			HCALL_EQ(HVCALL_FLUSH_VIRTUAL_ADDRESS_LIST_EX | HG_REPS(1),
 				 (uint64_t)in, 0, HG_REPS(1));
 			break;
+		case 4:
+			/* All processors, named by the flag of the non-Ex call. */
+			fill(in, 3, 0ull, (uint64_t)HV_FLUSH_ALL_PROCESSORS, 0ull);
+			HCALL_EQ(HVCALL_FLUSH_VIRTUAL_ADDRESS_SPACE, (uint64_t)in, 0, ST_OK);
+			break;
+		case 5:
+			/* All processors, by an empty mask and no flag. */
+			fill(in, 3, 0ull, 0ull, 0ull);
+			HCALL_EQ(HVCALL_FLUSH_VIRTUAL_ADDRESS_SPACE, (uint64_t)in, 0, ST_OK);
+			break;
 		}
 		/* A read that starts after the call returned sees the new page. */
 		r = __atomic_load_n(&fl_reads, __ATOMIC_SEQ_CST);
@@ -272,7 +284,7 @@ XTEST_TIMEOUT(flush_reaches_other_vcpu, 60)
 
 	vm_run_all_to_done(vm);
 	sync_global_from_guest(vm, fl_stale);
-	for (i = 0; i < 4; i++)
+	for (i = 0; i < FL_ROUNDS; i++)
 		xtest_log("round %d: vCPU 1 read the stale page before the flush: %s", i,
 			  fl_stale[i] ? "yes" : "no");
 	vm_destroy(vm);

@@ -58,7 +58,8 @@ static void hv_nop(void *info)
 }
 
 /*
- * Flush the guest TLB of every vCPU in @m before returning: each gets
+ * Flush the guest TLB of every vCPU in @bits (NULL: every vCPU, which are
+ * VPs 0 .. hv_nr_vps() - 1) before returning: each gets
  * KVM_REQ_TLB_FLUSH_GUEST, and a vCPU that is not outside guest mode (in
  * it, exiting it, or reading shadow page tables, any of which can reach
  * guest mode again before it sees the request) is sent an IPI the caller
@@ -71,7 +72,7 @@ static void hv_flush_vcpus(struct kvm_vcpu *self, const unsigned long *bits, u32
 	int cpu;
 
 	kvm_for_each_vcpu(i, v, self->kvm) {
-		if (i >= nbits || !test_bit(i, bits))
+		if (bits && (i >= nbits || !test_bit(i, bits)))
 			continue;
 		kvm_make_request(KVM_REQ_TLB_FLUSH_GUEST, v);
 		if (v == self)
@@ -84,25 +85,20 @@ static void hv_flush_vcpus(struct kvm_vcpu *self, const unsigned long *bits, u32
 }
 
 /*
- * A flush by a mask of every vCPU: a VP set (the Ex calls), all VPs, or
- * both (a set is read and checked even when all VPs are named). Off the
- * stack of the 64-VP call: the decoders write all of the mask, which is
- * not zeroed on entry too.
+ * The Ex flush: a VP set, read into a mask of every vCPU and checked even
+ * when all VPs are named. Off the stack of the 64-VP call: the decoder
+ * writes all of the mask, which is not zeroed on entry too.
  */
-static noinline u16 flush_mask(struct kvm_vcpu *vcpu, struct hv_vm *h, struct hv_call *c,
-			       bool ex, bool all)
+static noinline u16 flush_set(struct kvm_vcpu *vcpu, struct hv_vm *h, struct hv_call *c,
+			      bool all)
 {
 	struct hv_vpmask m __uninitialized;
 	u16 status;
 
-	if (ex) {
-		status = vpmask_from_set(vcpu, h, c->ingpa + HV_FLUSH_HDR, c->varhead, &m);
-		if (status)
-			return status;
-	}
-	if (all)
-		hv_vpmask_all(hv_nr_vps(h), m.bits, KVM_MAX_VCPUS);
-	hv_flush_vcpus(vcpu, m.bits, KVM_MAX_VCPUS);
+	status = vpmask_from_set(vcpu, h, c->ingpa + HV_FLUSH_HDR, c->varhead, &m);
+	if (status)
+		return status;
+	hv_flush_vcpus(vcpu, all ? NULL : m.bits, KVM_MAX_VCPUS);
 	return HV_STATUS_SUCCESS;
 }
 
@@ -129,10 +125,12 @@ u16 __xenhv_hot hv_call_flush(struct kvm_vcpu *vcpu, struct hv_vm *h, struct hv_
 	 * knows.
 	 */
 	all = (hdr[1] & HV_FLUSH_ALL_PROCESSORS) || (!ex && !hdr[2]);
-	if (ex || all) {
-		status = flush_mask(vcpu, h, c, ex, all);
+	if (ex) {
+		status = flush_set(vcpu, h, c, all);
 		if (status)
 			return status;
+	} else if (all) {
+		hv_flush_vcpus(vcpu, NULL, 0);
 	} else {
 		/* VPs 0 to 63: their mask as it is. */
 		hv_vpmask_from_u64(hdr[2], hv_nr_vps(h), &bits, BITS_PER_LONG);

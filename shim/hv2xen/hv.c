@@ -586,7 +586,7 @@ static void hv_decode(struct kvm_vcpu *vcpu, struct hv_call *c)
 				  (u32)xenhv_reg(vcpu, VCPU_REGS_RSI), false);
 }
 
-static int hv_complete(struct kvm_vcpu *vcpu, bool longmode, u64 result)
+static __always_inline int hv_complete(struct kvm_vcpu *vcpu, bool longmode, u64 result)
 {
 	if (longmode) {
 		xenhv_set_reg(vcpu, VCPU_REGS_RAX, result);

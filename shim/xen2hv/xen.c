@@ -253,30 +253,40 @@ fault:
 	return 1;
 }
 
-static void __xenhv_hot xen_decode(struct kvm_vcpu *vcpu, struct xen_call *c)
+/* Argument @i (0..5) of @vcpu's call, from Xen's registers for its mode. */
+static __always_inline u64 xen_arg(struct kvm_vcpu *vcpu, bool longmode, unsigned int i)
 {
-	c->longmode = xenhv_guest_64bit(vcpu);
-	c->cpl = xenhv_guest_cpl(vcpu);
-	if (c->longmode) {
-		c->nr = xenhv_reg(vcpu, VCPU_REGS_RAX);
-		c->args[0] = xenhv_reg(vcpu, VCPU_REGS_RDI);
-		c->args[1] = xenhv_reg(vcpu, VCPU_REGS_RSI);
-		c->args[2] = xenhv_reg(vcpu, VCPU_REGS_RDX);
-		c->args[3] = xenhv_reg(vcpu, VCPU_REGS_R10);
-		c->args[4] = xenhv_reg(vcpu, VCPU_REGS_R8);
-		c->args[5] = xenhv_reg(vcpu, VCPU_REGS_R9);
-	} else {
-		c->nr = (u32)xenhv_reg(vcpu, VCPU_REGS_RAX);
-		c->args[0] = (u32)xenhv_reg(vcpu, VCPU_REGS_RBX);
-		c->args[1] = (u32)xenhv_reg(vcpu, VCPU_REGS_RCX);
-		c->args[2] = (u32)xenhv_reg(vcpu, VCPU_REGS_RDX);
-		c->args[3] = (u32)xenhv_reg(vcpu, VCPU_REGS_RSI);
-		c->args[4] = (u32)xenhv_reg(vcpu, VCPU_REGS_RDI);
-		c->args[5] = (u32)xenhv_reg(vcpu, VCPU_REGS_RBP);
-	}
+	static const u8 regs64[] = {
+		VCPU_REGS_RDI, VCPU_REGS_RSI, VCPU_REGS_RDX,
+		VCPU_REGS_R10, VCPU_REGS_R8, VCPU_REGS_R9,
+	};
+	static const u8 regs32[] = {
+		VCPU_REGS_RBX, VCPU_REGS_RCX, VCPU_REGS_RDX,
+		VCPU_REGS_RSI, VCPU_REGS_RDI, VCPU_REGS_RBP,
+	};
+
+	return longmode ? xenhv_reg(vcpu, regs64[i]) : (u32)xenhv_reg(vcpu, regs32[i]);
 }
 
-static int __xenhv_hot xen_complete(struct kvm_vcpu *vcpu, bool longmode, u64 result)
+static __always_inline u64 xen_nr(struct kvm_vcpu *vcpu, bool longmode)
+{
+	u64 nr = xenhv_reg(vcpu, VCPU_REGS_RAX);
+
+	return longmode ? nr : (u32)nr;
+}
+
+static void xen_decode(struct kvm_vcpu *vcpu, struct xen_call *c, bool longmode)
+{
+	unsigned int i;
+
+	c->longmode = longmode;
+	c->cpl = xenhv_guest_cpl(vcpu);
+	c->nr = xen_nr(vcpu, longmode);
+	for (i = 0; i < ARRAY_SIZE(c->args); i++)
+		c->args[i] = xen_arg(vcpu, longmode, i);
+}
+
+static __always_inline int xen_complete(struct kvm_vcpu *vcpu, bool longmode, u64 result)
 {
 	xenhv_set_reg(vcpu, VCPU_REGS_RAX, longmode ? result : (u32)result);
 	return xenhv_skip_insn(vcpu);
@@ -572,7 +582,9 @@ static long hvm_op(struct kvm_vcpu *vcpu, struct xenhv_vm *vm, struct xen_vm *x,
 
 /*
  * The mapping table: each Xen call onto its core operation. Returns the
- * guest's result; *handled false sends the call to the VMM.
+ * guest's result; *handled false sends the call to the VMM. The calls a
+ * guest makes all the time are mapped first, in xen_hot_dispatch(),
+ * from the registers; this one has the whole call decoded.
  */
 static long xen_dispatch(struct kvm_vcpu *vcpu, struct xenhv_vm *vm, const struct xen_call *c,
 			 bool *handled)
@@ -581,29 +593,48 @@ static long xen_dispatch(struct kvm_vcpu *vcpu, struct xenhv_vm *vm, const struc
 
 	switch (c->nr) {
 	case __HYPERVISOR_xen_version:
-		/* The one a Linux guest makes at every resume: no frame. */
-		if (c->args[0] == XENVER_version)
-			return vm->xen.version;
 		return xen_version(vcpu, vm, c);
 	case __HYPERVISOR_memory_op:
 		return memory_op(vcpu, x, c, handled);
 	case __HYPERVISOR_hvm_op:
 		return hvm_op(vcpu, vm, x, c, handled);
+	}
+	*handled = false;
+	return 0;
+}
+
+/*
+ * The calls of the hot path, mapped from the registers without decoding
+ * the rest: the one at every resume (XENVER_version), a spinning lock's
+ * yield, event channels, timers, polls. *handled false: not one of them,
+ * or the VMM's.
+ */
+static __always_inline long xen_hot_dispatch(struct kvm_vcpu *vcpu, struct xenhv_vm *vm,
+					     bool longmode, u64 nr, bool *handled)
+{
+	struct xen_vm *x = vm->xen.x;
+	u64 a0 = xen_arg(vcpu, longmode, 0);
+
+	switch (nr) {
+	case __HYPERVISOR_xen_version:
+		if (a0 == XENVER_version)
+			return vm->xen.version;
+		break;
 	case __HYPERVISOR_vcpu_op:
-		return xen_vcpu_op(vcpu, x, c->longmode, c->args[0], c->args[1], c->args[2],
-				   handled);
+		return xen_vcpu_op(vcpu, x, longmode, a0, xen_arg(vcpu, longmode, 1),
+				   xen_arg(vcpu, longmode, 2), handled);
 	case __HYPERVISOR_event_channel_op:
-		return xen_evtchn_op(vcpu, x, c->args[0], c->args[1], handled);
+		return xen_evtchn_op(vcpu, x, a0, xen_arg(vcpu, longmode, 1), handled);
 	case __HYPERVISOR_sched_op:
 		/* A spinning lock's yield needs none of the vCPU's state. */
-		if (c->args[0] == SCHEDOP_yield) {
+		if (a0 == SCHEDOP_yield) {
 			xenhv_core_yield(vcpu);
 			return 0;
 		}
-		return xen_sched_op(vcpu, x, c->longmode, c->args[0], c->args[1], handled);
+		return xen_sched_op(vcpu, x, longmode, a0, xen_arg(vcpu, longmode, 1), handled);
 	case __HYPERVISOR_set_timer_op:
-		return xen_set_timer_op(vcpu, x, c->longmode ? c->args[0] :
-					c->args[0] | c->args[1] << 32);
+		return xen_set_timer_op(vcpu, x, longmode ? a0 :
+					a0 | xen_arg(vcpu, longmode, 1) << 32);
 	}
 	*handled = false;
 	return 0;
@@ -642,13 +673,26 @@ static long xen_kvm_dispatch(struct kvm_vcpu *vcpu, struct xenhv_vm *vm, const s
 	return 0;
 }
 
-static int __xenhv_hot xenhv_xen_hypercall(struct kvm_vcpu *vcpu, struct xenhv_vm *vm)
+/* Whether xen_hot_dispatch() maps @nr whole: *handled false is the VMM's. */
+static bool xen_hot_call(u64 nr)
+{
+	return nr == __HYPERVISOR_vcpu_op || nr == __HYPERVISOR_event_channel_op ||
+	       nr == __HYPERVISOR_sched_op || nr == __HYPERVISOR_set_timer_op;
+}
+
+/*
+ * Every call but the hot path's kernel-mode ones: decoded whole, for the
+ * rest of the mapping table, KVM's uapi, the VMM, or Xen's refusal.
+ * @hot: the hot path's table mapped the call and left it to the VMM.
+ */
+static noinline int xen_hypercall_rest(struct kvm_vcpu *vcpu, struct xenhv_vm *vm, bool longmode,
+				       bool hot)
 {
 	struct xen_call c __uninitialized;	/* all of it decoded */
 	bool handled = true;
 	long ret;
 
-	xen_decode(vcpu, &c);
+	xen_decode(vcpu, &c, longmode);
 	/*
 	 * Through the KVM uapi, every call is the VMM's
 	 * (KVM_XEN_HVM_CONFIG_INTERCEPT_HCALL), as KVM's own Xen does, but
@@ -671,7 +715,10 @@ static int __xenhv_hot xenhv_xen_hypercall(struct kvm_vcpu *vcpu, struct xenhv_v
 		ret = -XEN_EPERM;
 		goto done;
 	}
-	ret = xen_dispatch(vcpu, vm, &c, &handled);
+	if (hot)
+		handled = false;
+	else
+		ret = xen_dispatch(vcpu, vm, &c, &handled);
 	if (!handled) {
 		if (!(vm->flags & XENHV_ATTACH_NO_USER_EXIT)) {
 			xenhv_count(vm, xen_op(c.nr), XENHV_STAT_USER);
@@ -682,6 +729,23 @@ static int __xenhv_hot xenhv_xen_hypercall(struct kvm_vcpu *vcpu, struct xenhv_v
 done:
 	xenhv_count(vm, xen_op(c.nr), ret < 0 ? XENHV_STAT_ERROR : XENHV_STAT_KERNEL);
 	return xen_complete(vcpu, c.longmode, ret);
+}
+
+static int __xenhv_hot xenhv_xen_hypercall(struct kvm_vcpu *vcpu, struct xenhv_vm *vm)
+{
+	bool longmode = xenhv_guest_64bit(vcpu);
+	bool handled = true;
+	long ret;
+	u64 nr;
+
+	if (unlikely(vm->xen.x->kvm_uapi) || unlikely(xenhv_guest_cpl(vcpu)))
+		return xen_hypercall_rest(vcpu, vm, longmode, false);
+	nr = xen_nr(vcpu, longmode);
+	ret = xen_hot_dispatch(vcpu, vm, longmode, nr, &handled);
+	if (unlikely(!handled))
+		return xen_hypercall_rest(vcpu, vm, longmode, xen_hot_call(nr));
+	xenhv_count(vm, xen_op(nr), ret < 0 ? XENHV_STAT_ERROR : XENHV_STAT_KERNEL);
+	return xen_complete(vcpu, longmode, ret);
 }
 
 int xenhv_xen_bind_port(struct xenhv_vm *vm, const struct xenhv_xen_port *p)
