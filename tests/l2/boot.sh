@@ -19,7 +19,7 @@
 # SVM does not always honour a nested guest's TLB flushes: unattached
 # nested guests crash the same way, and tests/l2/tlbstress.c crashes
 # most nested guests, attached or not. A boot that crashes or stalls
-# before its report is done is therefore booted again, four times at most;
+# before its report is done is therefore booted again, seven times at most;
 # the failed attempts' logs are kept (.1, .2, ...) and each retry is printed. A boot
 # that completes is never retried. No boot starts that could not end before
 # L2_DEADLINE (the epoch second, from scripts/guest/suite.sh --budget).
@@ -105,7 +105,7 @@ boot_once() {
 			   --no-user-exits --) ;;
 	*) run=("$X" run --abi "$abi" --cpuid --no-user-exits --) ;;
 	esac
-	timeout -k 5 ${L2_TIMEOUT:-300} "${run[@]}" qemu-system-x86_64 -accel kvm -cpu $cpu \
+	timeout -k 5 ${L2_TIMEOUT:-180} "${run[@]}" qemu-system-x86_64 -accel kvm -cpu $cpu \
 		-smp ${L2_SMP:-2} -m 512M -display none -nodefaults $noreboot \
 		-kernel "$kernel" -initrd "$dir/initrd.gz" \
 		-append "console=ttyS0 loglevel=${L2_LOGLEVEL:-1} log_buf_len=4M panic=-1 tsc=reliable nokaslr $extra" \
@@ -154,7 +154,7 @@ boot_once() {
 		# An unattached guest has no counters: it counts as stuck when
 		# its report is not done 40 s before the time limit.
 		if { [ $still -ge ${L2_STALL:-40} ] && [ -n "$calls" ]; } ||
-		   { [ $(( $(date +%s) - start )) -ge $(( ${L2_TIMEOUT:-300} - 40 )) ] &&
+		   { [ $(( $(date +%s) - start )) -ge $(( ${L2_TIMEOUT:-180} - 40 )) ] &&
 		     [ "$(dones "$tmp/serial.log")" -lt $want ]; }; then
 			stalled=1
 			for cmd in "info registers -a" "info lapic 0" "info lapic 1" "info pic"; do
@@ -201,7 +201,7 @@ broke() {
 # Whether a boot started now would end before L2_DEADLINE.
 time_left() {
 	[ -z "${L2_DEADLINE:-}" ] ||
-		[ $(( $(date +%s) + ${L2_TIMEOUT:-300} + 15 )) -le "$L2_DEADLINE" ]
+		[ $(( $(date +%s) + ${L2_TIMEOUT:-180} + 15 )) -le "$L2_DEADLINE" ]
 }
 
 t0=$(date +%s)
@@ -213,7 +213,7 @@ else
 	echo "# L2 ($abi) not booted: the run's time is up (L2_DEADLINE)"
 	: > "$log"
 fi
-for try in $(seq 1 $(( ${L2_TRIES:-5} - 1 ))); do
+for try in $(seq 1 $(( ${L2_TRIES:-8} - 1 ))); do
 	[ -s "$log" ] && broke || break
 	if ! time_left; then
 		echo "# L2 ($abi) crashed or stalled (QEMU exit $qrc); no time left in the run to boot it again"

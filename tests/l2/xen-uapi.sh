@@ -122,10 +122,10 @@ for try in $(seq "$tries"); do
 	fi
 done
 {
-	cat "$tmp/serial.log"
-	echo "=== QEMU"; cat "$tmp/qemu.log"
+	cat "$tmp/serial.log" 2>/dev/null
+	echo "=== QEMU"; cat "$tmp/qemu.log" 2>/dev/null
 	echo "=== hvc0"; cat "$tmp/hvc0.log" 2>/dev/null
-	echo "=== received"; cat "$tmp/net.out"
+	echo "=== received"; cat "$tmp/net.out" 2>/dev/null
 	echo "=== the shim's counters"; cat "$tmp/status" 2>/dev/null
 } > "$log"
 
