@@ -174,6 +174,9 @@ static void guest_user_exit(void)
 	/* A number no Xen has, with garbage arguments. */
 	GUEST_ASSERT_EQ(guest_xen_hcall(~0ull, ~0ull, 1ull << 63, 0, ~0ull, 7, 8),
 			(uint64_t)-38);
+	/* A call of the kernel's hot table that it leaves to the VMM. */
+	GUEST_ASSERT_EQ(guest_xen_hcall(__HYPERVISOR_event_channel_op, 99, 21, 22, 23, 24, 25),
+			0x55);
 	GUEST_DONE();
 }
 
@@ -200,16 +203,20 @@ XTEST(other_calls_exit_to_userspace)
 {
 	static const uint64_t p1[6] = { 11, 12, 13, 14, 15, 16 };
 	static const uint64_t p2[6] = { ~0ull, 1ull << 63, 0, ~0ull, 7, 8 };
+	static const uint64_t p3[6] = { 99, 21, 22, 23, 24, 25 };
 	struct vcpu *vcpu;
 	struct vm *vm = xen_vm(guest_user_exit, &vcpu, 0);
 	struct xenhv_vm_stats st;
 
 	expect_xen_exit(vcpu, __HYPERVISOR_console_io, 1, p1, 0x1234);
 	expect_xen_exit(vcpu, ~0ull, 1, p2, -38);
+	expect_xen_exit(vcpu, __HYPERVISOR_event_channel_op, 1, p3, 0x55);
 	vcpu_run_to_done(vcpu);
 	TEST_ASSERT_EQ(xenhv_stats(vm, &st), 0);
 	TEST_ASSERT_EQ(st.ops[__HYPERVISOR_console_io].user, 1);
 	TEST_ASSERT_EQ(st.ops[XENHV_OP_CALL_OTHER].user, 1);
+	TEST_ASSERT_EQ(st.ops[__HYPERVISOR_event_channel_op].user, 1);
+	TEST_ASSERT_EQ(st.ops[__HYPERVISOR_event_channel_op].kernel, 0);
 	vm_destroy(vm);
 }
 

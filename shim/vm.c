@@ -223,7 +223,7 @@ struct xenhv_vm *__xenhv_hot notrace xenhv_vm_attached(struct kvm *kvm)
  * (the function graph tracer, kretprobes); the vCPU's own thread is the
  * only one that runs its hooked calls.
  */
-static __always_inline struct xenhv_vm *hook_vm(struct kvm_vcpu *vcpu)
+struct xenhv_vm *__xenhv_hot notrace xenhv_hook_vm(struct kvm_vcpu *vcpu)
 {
 	unsigned int idx = vcpu->vcpu_idx;
 	struct xenhv_vm *vm;
@@ -243,18 +243,13 @@ static __always_inline struct xenhv_vm *hook_vm(struct kvm_vcpu *vcpu)
 	return vm;
 }
 
-struct xenhv_vm *__xenhv_hot notrace xenhv_hook_vm(struct kvm_vcpu *vcpu)
-{
-	return hook_vm(vcpu);
-}
-
 /*
  * The hypercall trampoline's question: the ABI's handler of @vcpu's call,
  * if it has one, and the VM's record. KVM runs its exit handlers inside the
  * vCPU's kvm->srcu, which detach waits for (xenhv.h): the ABI read here
  * stays until the handler returns. A VM whose detach began goes on into
  * KVM's function. No wrapper calls KVM's hypercall function, so no mark
- * (hook_vm()) can be pending here: a mark lives only across a wrapper's
+ * (xenhv_hook_vm()) can be pending here: a mark lives only across a wrapper's
  * call of another hooked function, on the vCPU's own thread.
  */
 struct xenhv_hcall_target __xenhv_hot notrace xenhv_hook_hcall(struct kvm_vcpu *vcpu)

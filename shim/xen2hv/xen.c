@@ -673,20 +673,13 @@ static long xen_kvm_dispatch(struct kvm_vcpu *vcpu, struct xenhv_vm *vm, const s
 	return 0;
 }
 
-/* Whether xen_hot_dispatch() maps @nr whole: *handled false is the VMM's. */
-static bool xen_hot_call(u64 nr)
-{
-	return nr == __HYPERVISOR_vcpu_op || nr == __HYPERVISOR_event_channel_op ||
-	       nr == __HYPERVISOR_sched_op || nr == __HYPERVISOR_set_timer_op;
-}
-
 /*
  * Every call but the hot path's kernel-mode ones: decoded whole, for the
- * rest of the mapping table, KVM's uapi, the VMM, or Xen's refusal.
- * @hot: the hot path's table mapped the call and left it to the VMM.
+ * rest of the mapping table, KVM's uapi, the VMM, or Xen's refusal. A call
+ * xen_hot_dispatch() mapped and left to the VMM has no row in
+ * xen_dispatch(), which leaves it to the VMM again.
  */
-static noinline int xen_hypercall_rest(struct kvm_vcpu *vcpu, struct xenhv_vm *vm, bool longmode,
-				       bool hot)
+static noinline int xen_hypercall_rest(struct kvm_vcpu *vcpu, struct xenhv_vm *vm, bool longmode)
 {
 	struct xen_call c __uninitialized;	/* all of it decoded */
 	bool handled = true;
@@ -715,10 +708,7 @@ static noinline int xen_hypercall_rest(struct kvm_vcpu *vcpu, struct xenhv_vm *v
 		ret = -XEN_EPERM;
 		goto done;
 	}
-	if (hot)
-		handled = false;
-	else
-		ret = xen_dispatch(vcpu, vm, &c, &handled);
+	ret = xen_dispatch(vcpu, vm, &c, &handled);
 	if (!handled) {
 		if (!(vm->flags & XENHV_ATTACH_NO_USER_EXIT)) {
 			xenhv_count(vm, xen_op(c.nr), XENHV_STAT_USER);
@@ -739,11 +729,11 @@ static int __xenhv_hot xenhv_xen_hypercall(struct kvm_vcpu *vcpu, struct xenhv_v
 	u64 nr;
 
 	if (unlikely(vm->xen.x->kvm_uapi) || unlikely(xenhv_guest_cpl(vcpu)))
-		return xen_hypercall_rest(vcpu, vm, longmode, false);
+		return xen_hypercall_rest(vcpu, vm, longmode);
 	nr = xen_nr(vcpu, longmode);
 	ret = xen_hot_dispatch(vcpu, vm, longmode, nr, &handled);
 	if (unlikely(!handled))
-		return xen_hypercall_rest(vcpu, vm, longmode, xen_hot_call(nr));
+		return xen_hypercall_rest(vcpu, vm, longmode);
 	xenhv_count(vm, xen_op(nr), ret < 0 ? XENHV_STAT_ERROR : XENHV_STAT_KERNEL);
 	return xen_complete(vcpu, longmode, ret);
 }
