@@ -104,6 +104,17 @@ if [ "$finished" -ne "$(echo $kernels | wc -w)" ]; then
 	fail=$((fail + 1))
 fi
 
+# What failed, last, where a reader of the log's end sees it: each failed
+# test and subtest with the kernel it ran on, and the lines it printed
+# just before its verdict (a subtest's reason).
+if [ $fail -ne 0 ]; then
+	echo "test: what failed:"
+	for f in "$art"/unit.log "$art"/runner.log "$art"/pkg.log "$art"/selftests-*.log; do
+		[ -f "$f" ] || continue
+		grep -B3 -E '^(# )*not ok [0-9]+ |^test: |^run: TIMEOUT|^# suite: ' "$f" |
+			grep -vE '^(# )*ok [0-9]+ ' | sed "s|^|  $(basename "$f" .log): |"
+	done | tail -n 60
+fi
 echo "test: wall time $(( $(date +%s) - t0 ))s"
 echo "$pass passed, $fail failed, $skip skipped"
 [ $fail -eq 0 ]

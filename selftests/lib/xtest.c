@@ -3,8 +3,10 @@
 #include <fnmatch.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "xtest.h"
@@ -64,6 +66,27 @@ void xtest_skip(const char *fmt, ...)
 	_exit(KSFT_SKIP);
 }
 
+/*
+ * xenhv.slow=N on the kernel's command line (the debug kernel's): it runs
+ * about N times slower, and every test's time limit is N times longer.
+ */
+static unsigned int slow_factor(void)
+{
+	char line[4096], *p;
+	unsigned int n = 0;
+	FILE *f = fopen("/proc/cmdline", "r");
+
+	if (!f)
+		return 1;
+	if (fgets(line, sizeof(line), f)) {
+		p = strstr(line, "xenhv.slow=");
+		if (p && sscanf(p + strlen("xenhv.slow="), "%u", &n) != 1)
+			n = 0;
+	}
+	fclose(f);
+	return n >= 1 && n <= 100 ? n : 1;
+}
+
 static int run_one(const struct xtest *t, char *why, size_t whylen)
 {
 	int pfd[2], status;
@@ -83,7 +106,7 @@ static int run_one(const struct xtest *t, char *why, size_t whylen)
 			dup2(pfd[1], 3);
 			close(pfd[1]);
 		}
-		alarm(t->timeout);
+		alarm(t->timeout * slow_factor());
 		t->fn();
 		fflush(stdout);
 		_exit(KSFT_PASS);
@@ -105,8 +128,9 @@ static int run_one(const struct xtest *t, char *why, size_t whylen)
 
 int xtest_main(int argc, char **argv)
 {
-	int i, n = 0, pass = 0, fail = 0, skip = 0;
+	int i, n = 0, pass = 0, fail = 0, skip = 0, ret;
 	const char *filter = argc > 1 ? argv[1] : NULL;
+	struct timespec t0, t1;
 	char why[256];
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -121,7 +145,12 @@ int xtest_main(int argc, char **argv)
 			continue;
 		n++;
 		printf("# RUN %s\n", t->name);
-		switch (run_one(t, why, sizeof(why))) {
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		ret = run_one(t, why, sizeof(why));
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		printf("# %s: %.1f s\n", t->name,
+		       (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
+		switch (ret) {
 		case KSFT_PASS:
 			printf("ok %d %s\n", n, t->name);
 			pass++;
