@@ -97,27 +97,44 @@ static __always_inline void pass_end(struct xenhv_vm *vm, struct kvm_vcpu *vcpu)
 
 /*
  * Hypercalls go straight to the ABI's handler, without a wrapper: the
- * trampoline asks xenhv_hook_hcall() (vm.c) for the handler and the VM's
- * record, which come back in RAX and RDX, and makes the handler the return
- * address. As TRAMPOLINE() above, for kvm_emulate_hypercall(vcpu), whose
- * one argument is kept.
+ * trampoline makes the handler the return address, with the VM's record
+ * in the second argument register. As TRAMPOLINE() above, for
+ * kvm_emulate_hypercall(vcpu), whose one argument is kept. First it reads
+ * the per-CPU entry of the vCPU loaded here (vm.c, xenhv_vm_loaded): when
+ * it names this vCPU, its record's ABI (vm->abi, offset 0) gives the
+ * handler (abi->hypercall, offset 0), and nothing is called; a detach that
+ * began (no ABI) goes on into KVM's function. Otherwise it asks
+ * xenhv_hook_hcall() (vm.c), whose handler and record come back in RAX
+ * and RDX.
  */
 asm(".pushsection .text.xenhv_hot, \"ax\", @progbits\n"
 	".balign 16\n"
 	".type tramp_hook_hypercall, @function\n"
 	"tramp_hook_hypercall:\n\t"
 	ASM_ENDBR
-	"pushq %rbp\n\t"
-	"movq %rsp, %rbp\n\t"
 	CALL_DEPTH_ACCOUNT
+	"movq %gs:xenhv_vm_loaded(%rip), %rax\n\t"
+	"cmpq %rdi, %rax\n\t"
+	"jne 2f\n\t"
+	"movq %gs:xenhv_vm_loaded+8(%rip), %rsi\n\t"
+	"testq %rsi, %rsi\n\t"
+	"jz 2f\n\t"
+	"movq (%rsi), %rax\n\t"
+	"testq %rax, %rax\n\t"
+	"jz 1f\n\t"
+	"movq (%rax), %rax\n\t"
+	"movq %rax, (%rsp)\n"
+	"1:\t" ASM_RET
+	"2:\tpushq %rbp\n\t"
+	"movq %rsp, %rbp\n\t"
 	"pushq %rdi\n\t"
 	"call xenhv_hook_hcall\n\t"
 	"popq %rdi\n\t"
 	"testq %rax, %rax\n\t"
-	"jz 1f\n\t"
+	"jz 3f\n\t"
 	"movq %rdx, %rsi\n\t"
 	"movq %rax, 8(%rbp)\n"
-	"1:\tleave\n\t"
+	"3:\tleave\n\t"
 	ASM_RET
 	".size tramp_hook_hypercall, .-tramp_hook_hypercall\n"
 	".popsection\n");
@@ -352,7 +369,7 @@ static void notrace sched_cb(struct ftrace_regs *fregs, bool in)
 	if (!regs)
 		return;
 	vcpu = (struct kvm_vcpu *)regs->di;
-	vm = xenhv_vm_attached(vcpu->kvm);
+	vm = in ? xenhv_vcpu_load(vcpu) : xenhv_vcpu_put(vcpu);
 	abi = vm ? xenhv_vm_abi(vm) : NULL;
 	if (!abi || !abi->sched)
 		return;
@@ -499,6 +516,13 @@ static struct xenhv_hook hooks[] = {
 			.flags = FTRACE_OPS_FL_SAVE_REGS | FTRACE_OPS_FL_RECURSION,
 		},
 	},
+	/*
+	 * Registered in this order and removed in the reverse one, so every
+	 * load these hooks see is followed by a put they see: no entry of
+	 * xenhv_vcpu_load() stays after its vCPU was put (vm.c).
+	 */
+	CALLBACK(kvm_arch_vcpu_put, put_cb),
+	CALLBACK(kvm_arch_vcpu_load, load_cb),
 	{
 		.name = "kvm_emulate_hypercall",
 		.target = (void * const *)&xenhv_kvm.kvm_emulate_hypercall,
@@ -510,8 +534,6 @@ static struct xenhv_hook hooks[] = {
 	REDIRECT(kvm_emulate_halt, hook_halt),
 	HOOK_ACK,
 	CALLBACK(kvm_arch_vcpu_ioctl_set_mpstate, mpstate_cb),
-	CALLBACK(kvm_arch_vcpu_load, load_cb),
-	CALLBACK(kvm_arch_vcpu_put, put_cb),
 #ifndef CONFIG_KVM_XEN
 	IOCTL(kvm_arch_vm_ioctl, hook_xen_vm_ioctl, xenhv_xen_uapi_vm_ioctl),
 	IOCTL(kvm_arch_vcpu_ioctl, hook_xen_vcpu_ioctl, xenhv_xen_uapi_vcpu_ioctl),
@@ -584,6 +606,8 @@ static void hot_unregister(void)
 	for (i = ARRAY_SIZE(hooks) - 1; i >= 0; i--)
 		if (!hooks[i].always)
 			hook_unregister(&hooks[i]);
+	/* The puts from now on are unseen: no entry of a loaded vCPU stays. */
+	xenhv_vm_loaded_clear(NULL);
 	hot_registered = false;
 }
 

@@ -205,14 +205,93 @@ static __always_inline struct xenhv_vm *vm_attached(struct kvm *kvm, bool hook)
 }
 
 /*
- * @kvm's record when it has an ABI now, else NULL: the hooks ask this,
- * first of its slot (see vm_slots). The record stays valid while the
- * caller holds a reference on @kvm (there, a vCPU of it runs); its ABI is
- * read again inside the call's SRCU section (xenhv.h).
+ * The record of the vCPU loaded on each CPU, noted by the hooks of vCPU
+ * load and put (hook.c) while the hot path's hooks are registered: the
+ * trampolines' question for a vCPU of an attached VM is then two per-CPU
+ * loads, without the slots. Only VMs found attached at load have an entry.
+ *
+ * An entry is written by the load of a vCPU on its CPU (that vCPU and its
+ * VM's record, or nothing), cleared by the put that follows it on that CPU,
+ * by the hooks' removal (every CPU, xenhv_vm_loaded_clear(NULL)) and by a
+ * VM's destruction (its record's, before the record is freed). Every load
+ * the hooks see is followed by a put they see: hook.c registers put's hook
+ * first and removes it last. A vCPU's exit handlers run only while it is
+ * loaded on the CPU running them, and no other vCPU is loaded or put there
+ * meanwhile, so the entry of a CPU running a vCPU's handler is that vCPU's
+ * or empty, whenever it is read, even across preemption: a vCPU that moves
+ * is loaded on its new CPU before it runs there. The vCPU's own record
+ * stays while the vCPU runs. The hypercall trampoline relies on that
+ * (KVM's hypercall function runs only on the vCPU's thread, in its run
+ * loop); this lookup, which serves hooks that other callers reach too,
+ * reads the entry with preemption off, where one naming the asker was
+ * written by the asker's own load on this CPU. An entry that is not the
+ * asker's sends it to the slots.
  */
-struct xenhv_vm *__xenhv_hot notrace xenhv_vm_attached(struct kvm *kvm)
+DEFINE_PER_CPU(struct xenhv_vm_loaded, xenhv_vm_loaded);
+static_assert(offsetof(struct xenhv_vm_loaded, vcpu) == 0);
+static_assert(offsetof(struct xenhv_vm_loaded, vm) == 8);
+static_assert(offsetof(struct xenhv_vm, abi) == 0);
+static_assert(offsetof(struct xenhv_abi, hypercall) == 0);
+
+/* @vcpu's record if @vcpu's entry is here; else NULL. */
+static __always_inline struct xenhv_vm *vm_loaded_get(struct kvm_vcpu *vcpu)
 {
-	return vm_attached(kvm, false);
+	struct xenhv_vm *vm = NULL;
+
+	preempt_disable_notrace();
+	if (likely(__this_cpu_read(xenhv_vm_loaded.vcpu) == vcpu))
+		vm = __this_cpu_read(xenhv_vm_loaded.vm);
+	preempt_enable_notrace();
+	return vm;
+}
+
+/*
+ * kvm_arch_vcpu_load(@vcpu), preemption off: note @vcpu's record here, and
+ * return it if the VM has an ABI now.
+ */
+struct xenhv_vm *notrace xenhv_vcpu_load(struct kvm_vcpu *vcpu)
+{
+	struct xenhv_vm *vm = vm_attached(vcpu->kvm, true);
+	struct kvm_vcpu *noted = vm ? vcpu : NULL;
+
+	__this_cpu_write(xenhv_vm_loaded.vm, vm);
+	__this_cpu_write(xenhv_vm_loaded.vcpu, noted);
+	return vm && READ_ONCE(vm->abi) ? vm : NULL;
+}
+
+/* kvm_arch_vcpu_put(@vcpu), preemption off: as xenhv_vcpu_load(). */
+struct xenhv_vm *notrace xenhv_vcpu_put(struct kvm_vcpu *vcpu)
+{
+	struct xenhv_vm *vm = NULL;
+
+	if (__this_cpu_read(xenhv_vm_loaded.vcpu) == vcpu)
+		vm = __this_cpu_read(xenhv_vm_loaded.vm);
+	else
+		vm = vm_attached(vcpu->kvm, true);
+	__this_cpu_write(xenhv_vm_loaded.vcpu, NULL);
+	__this_cpu_write(xenhv_vm_loaded.vm, NULL);
+	return vm && READ_ONCE(vm->abi) ? vm : NULL;
+}
+
+/* Clears the entries naming @vm (all: NULL). The hooks of load/put are gone. */
+void xenhv_vm_loaded_clear(struct xenhv_vm *vm)
+{
+	struct xenhv_vm_loaded *l;
+	int cpu;
+
+	for_each_possible_cpu(cpu) {
+		l = per_cpu_ptr(&xenhv_vm_loaded, cpu);
+		if (!vm || READ_ONCE(l->vm) == vm) {
+			WRITE_ONCE(l->vcpu, NULL);
+			WRITE_ONCE(l->vm, NULL);
+		}
+	}
+}
+
+/* The hooks' question for @vcpu: its entry, else the slots. */
+static __always_inline struct xenhv_vm *vcpu_vm(struct kvm_vcpu *vcpu)
+{
+	return vm_loaded_get(vcpu) ?: vm_attached(vcpu->kvm, true);
 }
 
 /*
@@ -235,7 +314,7 @@ struct xenhv_vm *__xenhv_hot notrace xenhv_hook_vm(struct kvm_vcpu *vcpu)
 	 */
 	if (unlikely(idx >= KVM_MAX_VCPUS))
 		return NULL;
-	vm = vm_attached(vcpu->kvm, true);
+	vm = vcpu_vm(vcpu);
 	if (vm && unlikely(test_bit(idx, vm->passing))) {
 		clear_bit(idx, vm->passing);
 		return NULL;
@@ -254,7 +333,7 @@ struct xenhv_vm *__xenhv_hot notrace xenhv_hook_vm(struct kvm_vcpu *vcpu)
  */
 struct xenhv_hcall_target __xenhv_hot notrace xenhv_hook_hcall(struct kvm_vcpu *vcpu)
 {
-	struct xenhv_vm *vm = vm_attached(vcpu->kvm, true);
+	struct xenhv_vm *vm = vcpu_vm(vcpu);
 	const struct xenhv_abi *abi = vm ? xenhv_vm_abi(vm) : NULL;
 
 	RCU_LOCKDEP_WARN(!srcu_read_lock_held(&vcpu->kvm->srcu),
@@ -278,6 +357,8 @@ void xenhv_vm_destroyed(struct kvm *kvm)
 	/* An attached VM ends here without a detach. */
 	if (vm->abi)
 		vm_attached_put(vm);
+	/* No lookup finds @vm now: no load notes it again. */
+	xenhv_vm_loaded_clear(vm);
 	xenhv_xen_abi.destroy(vm);
 	xenhv_hv_abi.destroy(vm);
 	kfree_rcu(vm, rcu);

@@ -46,10 +46,11 @@ struct xenhv_vm;
  *	the VM held by its caller.
  */
 struct xenhv_abi {
+	/* First: the hypercall trampoline reads it at offset 0 (hook.c). */
+	int (*hypercall)(struct kvm_vcpu *vcpu, struct xenhv_vm *vm);
 	u32 id;
 	const char *name;
 	int (*attach)(struct xenhv_vm *vm, const struct xenhv_attach *cfg);
-	int (*hypercall)(struct kvm_vcpu *vcpu, struct xenhv_vm *vm);
 	int (*get_msr)(struct kvm_vcpu *vcpu, struct xenhv_vm *vm, struct msr_data *msr);
 	int (*set_msr)(struct kvm_vcpu *vcpu, struct xenhv_vm *vm, struct msr_data *msr);
 	void (*cpuid)(struct xenhv_vm *vm, struct kvm_vcpu *vcpu, u32 leaf, u32 sub, u32 r[4]);
@@ -112,6 +113,8 @@ enum xenhv_stat { XENHV_STAT_KERNEL, XENHV_STAT_USER, XENHV_STAT_ERROR, XENHV_NR
 static_assert(!(XENHV_ATTACH_KVM_UAPI & XENHV_ATTACH_FLAGS));
 
 struct xenhv_vm {
+	/* First: the hypercall trampoline reads it at offset 0 (hook.c). */
+	const struct xenhv_abi *abi;
 	struct rhash_head node;
 	struct list_head link;
 	struct rcu_head rcu;
@@ -120,7 +123,6 @@ struct xenhv_vm {
 	pid_t pid;
 	u32 flags;
 	struct xenhv_attach cfg;
-	const struct xenhv_abi *abi;
 	/*
 	 * Even while an ABI is attached, odd from the start of a detach or
 	 * reset until the next attachment is published: see
@@ -165,7 +167,20 @@ static inline const struct xenhv_abi *xenhv_vm_abi(struct xenhv_vm *vm)
 }
 
 void xenhv_vm_destroyed(struct kvm *kvm);
-struct xenhv_vm *xenhv_vm_attached(struct kvm *kvm);
+/*
+ * The vCPU loaded on each CPU and its VM's record, while that VM was
+ * attached at the load (vm.c). The hypercall trampoline reads the fields
+ * at these offsets (hook.c).
+ */
+struct xenhv_vm_loaded {
+	struct kvm_vcpu *vcpu;
+	struct xenhv_vm *vm;
+};
+
+DECLARE_PER_CPU(struct xenhv_vm_loaded, xenhv_vm_loaded);
+struct xenhv_vm *xenhv_vcpu_load(struct kvm_vcpu *vcpu);
+struct xenhv_vm *xenhv_vcpu_put(struct kvm_vcpu *vcpu);
+void xenhv_vm_loaded_clear(struct xenhv_vm *vm);
 int xenhv_vm_init(void);
 void xenhv_vm_exit(void);
 long xenhv_vm_attach(struct kvm *kvm, struct xenhv_attach *at);

@@ -55,20 +55,59 @@
 
 uint64_t iters = 20000;
 
+/*
+ * --insns: calls per chunk. The guest stops (a SYNC) after every chunk of
+ * calls, chunks of one and two units alternately; the marks at the stops
+ * give each chunk's kernel instructions. What else the kernel ran during
+ * a chunk (a tick, an interrupt, the other CPU) only adds to a count, so
+ * the smallest of each size is the chunk's own, and their difference one
+ * unit of calls without the stop's own cost (insns_table in
+ * scripts/bench.sh). 0: no stops (the timed rows).
+ */
+uint64_t chunk;
+
+struct guest_calls {
+	uint64_t left, next, n;
+	bool two;
+};
+
+static struct guest_calls guest_calls(uint64_t n)
+{
+	return (struct guest_calls){ .left = n, .next = chunk };
+}
+
+/* Whether another call is to be made; stops at the end of a chunk. */
+static bool guest_call_next(struct guest_calls *c)
+{
+	if (!c->left)
+		return false;
+	if (chunk && c->n++ == c->next) {
+		GUEST_SYNC(1);
+		c->two = !c->two;
+		c->next += c->two ? 2 * chunk : chunk;
+	}
+	c->left--;
+	return true;
+}
+
 static void guest_xen_loop(uint64_t n, uint64_t nr)
 {
+	struct guest_calls c = guest_calls(n);
+
 	GUEST_SYNC(0);
-	while (n--)
+	while (guest_call_next(&c))
 		guest_hypercall(nr, XENVER_version, 0, 0);
 	GUEST_DONE();
 }
 
 static void guest_hv_loop(uint64_t n)
 {
+	struct guest_calls c = guest_calls(n);
+
 	guest_wrmsr(HV_X64_MSR_GUEST_OS_ID, OS_ID);
 	guest_wrmsr(HV_X64_MSR_HYPERCALL, VM_SCRATCH_GPA | HV_X64_MSR_HYPERCALL_ENABLE);
 	GUEST_SYNC(0);
-	while (n--)
+	while (guest_call_next(&c))
 		guest_hv_hcall(HVCALL_NOTIFY_LONG_SPIN_WAIT | HV_HYPERCALL_FAST_BIT, 0, 0);
 	GUEST_DONE();
 }
@@ -95,6 +134,7 @@ static const char * const names[NR_MODES] = {
 /* The Xen hot-path calls against KVM's own Xen code (set up by the host). */
 static void guest_kvm_xen_hot(uint64_t n, uint64_t what)
 {
+	struct guest_calls c = guest_calls(n);
 	struct evtchn_send send = { .port = KX_PORT };
 	struct vcpu_set_singleshot_timer t = { .timeout_abs_ns = 1ull << 60 };
 	struct sched_poll p = { .nr_ports = 1 };
@@ -105,7 +145,7 @@ static void guest_kvm_xen_hot(uint64_t n, uint64_t what)
 	GUEST_ASSERT_EQ(xg_evtchn(EVTCHNOP_send, &send), 0);	/* now pending */
 	set_xen_guest_handle(p.ports, &port);
 	GUEST_SYNC(0);
-	while (n--) {
+	while (guest_call_next(&c)) {
 		switch (what) {
 		case KVM_XEN_YIELD:
 			r = xg_call(__HYPERVISOR_sched_op, SCHEDOP_yield, 0, 0);
@@ -132,6 +172,7 @@ static void guest_kvm_xen_hot(uint64_t n, uint64_t what)
 /* The Hyper-V hot-path calls, as Linux makes them. */
 static void guest_hv_hot(uint64_t n, uint64_t what)
 {
+	struct guest_calls c = guest_calls(n);
 	uint64_t *in = (uint64_t *)HV_IN_GPA;
 	uint64_t r = 0;
 
@@ -141,7 +182,7 @@ static void guest_hv_hot(uint64_t n, uint64_t what)
 	in[1] = HV_FLUSH_ALL_PROCESSORS;
 	in[2] = 0;
 	GUEST_SYNC(0);
-	while (n--) {
+	while (guest_call_next(&c)) {
 		switch (what) {
 		case HV_FLUSH:
 		case KVM_HV_FLUSH:
@@ -186,6 +227,7 @@ static int hv_bind_eventfd(struct vm *vm, bool kvm)
 /* The Xen hot-path calls, after the setup a Linux guest makes. */
 static void guest_xen_hot(uint64_t n, uint64_t what)
 {
+	struct guest_calls c = guest_calls(n);
 	struct evtchn_bind_ipi bi = { .vcpu = 0 };
 	struct evtchn_send send;
 	struct vcpu_set_singleshot_timer t = { .timeout_abs_ns = 1ull << 60 };
@@ -200,7 +242,7 @@ static void guest_xen_hot(uint64_t n, uint64_t what)
 	GUEST_ASSERT_EQ(xg_evtchn(EVTCHNOP_send, &send), 0);	/* now pending */
 	set_xen_guest_handle(p.ports, &port);
 	GUEST_SYNC(0);
-	while (n--) {
+	while (guest_call_next(&c)) {
 		switch (what) {
 		case XEN_YIELD:
 			xg_call(__HYPERVISOR_sched_op, SCHEDOP_yield, 0, 0);
@@ -436,6 +478,7 @@ static double run_mode(enum mode m)
 	 * calls a guest of the shim's Xen makes to register its shared pages
 	 * and ports are the VMM's ioctls for KVM's own Xen, made before.
 	 */
+	sync_global_to_guest(vm, chunk);
 	t0 = 0;
 	for (;;) {
 		vcpu_run(vcpu);
@@ -454,6 +497,10 @@ static double run_mode(enum mode m)
 			exits = 0;
 			insns_mark();
 			t0 = now();
+			continue;
+		}
+		if (cmd == UCALL_SYNC && uc.args[0] == 1) {
+			insns_mark();
 			continue;
 		}
 		if (cmd == UCALL_DONE && t0)
@@ -494,6 +541,32 @@ static const enum mode order[] = {
 #define NR_ORDER	((int)ARRAY_SIZE(order))
 static_assert(ARRAY_SIZE(order) + 1 == NR_MODES, "every row but native-stock in the order");
 
+/*
+ * --insns: row @m, printed as @name's. A row that did not run (0 calls/s)
+ * leaves all its marks or none.
+ */
+static void insns_row(enum mode m, enum mode name)
+{
+	int first = insns_marks, want = 2, got;
+	uint64_t n, next = chunk;
+	bool two = false;
+	double rate;
+
+	for (n = 0; n < iters; n++) {
+		if (n == next) {
+			want++;
+			two = !two;
+			next += two ? 2 * chunk : chunk;
+		}
+	}
+	rate = run_mode(m);
+	got = insns_marks - first;
+	if (got != want && (rate || got))
+		TEST_FAIL("%s: %d marks, not %d", names[m], got, want);
+	if (rate)
+		printf("insns-chunks %s %lu %d %d\n", names[name], chunk, first, want);
+}
+
 int cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -527,13 +600,18 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	/*
-	 * --insns [ITERS]: each row once between two marks, for make bench's
-	 * instruction counts; a line per row that ran names it, its calls and
-	 * the number of its first mark.
+	 * --insns [ITERS [CHUNK]]: each row once, its calls in chunks, for make
+	 * bench's instruction counts; a line per row that ran names it, its
+	 * chunk, its first mark and its number of marks.
 	 */
 	if (argc > 1 && !strcmp(argv[1], "--insns")) {
 		if (argc > 2)
 			iters = strtoull(argv[2], NULL, 0);
+		chunk = argc > 3 ? strtoull(argv[3], NULL, 0) : 5;
+		if (!chunk || iters < 12 * chunk) {
+			fprintf(stderr, "xenhv-bench: --insns needs a chunk and 12 chunks of calls\n");
+			return 2;
+		}
 		if (!have_module) {
 			fprintf(stderr, "xenhv-bench: the module must be loaded\n");
 			return 1;
@@ -543,18 +621,11 @@ int main(int argc, char **argv)
 			m = order[j];
 			if (kvm_own(m))
 				wait_unhooked();
-			i = insns_marks;
-			/* A row that did not run leaves two marks or none. */
-			if (run_mode(m) && insns_marks == i + 2)
-				printf("insns-row %s %lu %d\n", names[m], iters, i);
-			else if (insns_marks != i && insns_marks != i + 2)
-				TEST_FAIL("%s: %d marks", names[m], insns_marks - i);
+			insns_row(m, m);
 		}
 		/* native-stock: the same call as native-loaded, module unloaded. */
 		if (xenhv_module_unload() == 0) {
-			i = insns_marks;
-			if (run_mode(NATIVE_LOADED) && insns_marks == i + 2)
-				printf("insns-row %s %lu %d\n", names[NATIVE_STOCK], iters, i);
+			insns_row(NATIVE_LOADED, NATIVE_STOCK);
 			if (xenhv_module_load(NULL))
 				TEST_FAIL("reloading the module failed");
 		}
