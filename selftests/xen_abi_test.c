@@ -305,6 +305,37 @@ XTEST(bad_msr_writes_fault)
 	vm_destroy(vm);
 }
 
+/*
+ * A 64-bit guest's singleshot timer is read whole, as Xen reads it: 16
+ * bytes, padding too, so one whose padding is past guest memory faults.
+ */
+static void guest_singleshot_read(uint64_t mem_size)
+{
+	struct vcpu_set_singleshot_timer *t;
+
+	t = (struct vcpu_set_singleshot_timer *)(mem_size - 12);
+	GUEST_ASSERT_EQ(guest_hypercall(__HYPERVISOR_vcpu_op, VCPUOP_set_singleshot_timer, 0,
+					(uint64_t)t), (uint64_t)-14);
+	t = (struct vcpu_set_singleshot_timer *)(mem_size - 16);
+	t->timeout_abs_ns = 1ull << 60;
+	t->flags = 0;
+	GUEST_ASSERT_EQ(guest_hypercall(__HYPERVISOR_vcpu_op, VCPUOP_set_singleshot_timer, 0,
+					(uint64_t)t), 0);
+	GUEST_ASSERT_EQ(guest_hypercall(__HYPERVISOR_vcpu_op, VCPUOP_stop_singleshot_timer, 0, 0),
+			0);
+	GUEST_DONE();
+}
+
+XTEST(singleshot_timer_is_read_whole)
+{
+	struct vcpu *vcpu;
+	struct vm *vm = xen_vm(guest_singleshot_read, &vcpu, 0);
+
+	vcpu_set_args(vcpu, 1, vm->mem_size);
+	vcpu_run_to_done(vcpu);
+	vm_destroy(vm);
+}
+
 XTEST(host_initiated_msr_access)
 {
 	struct vcpu *vcpu;

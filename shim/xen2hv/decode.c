@@ -9,23 +9,6 @@
 
 #define NSEC_MSEC		1000000ull
 
-int xen_poll_decode(const u8 *raw, bool longmode, struct xen_poll_args *a)
-{
-	u32 h32;
-
-	if (longmode) {
-		memcpy(&a->ports, raw, 8);
-		memcpy(&a->nr_ports, raw + 8, 4);
-		memcpy(&a->timeout, raw + 16, 8);
-	} else {
-		memcpy(&h32, raw, 4);
-		a->ports = h32;
-		memcpy(&a->nr_ports, raw + 4, 4);
-		memcpy(&a->timeout, raw + 8, 8);
-	}
-	return a->nr_ports > XEN_POLL_MAX_PORTS ? -XEN_EINVAL : 0;
-}
-
 int xen_poll_ports_check(const u32 *ports, u32 n)
 {
 	u32 i;
@@ -50,13 +33,6 @@ int xen_periodic_check(u64 period_ns)
 {
 	if (period_ns < NSEC_MSEC || period_ns > (u64)S64_MAX)
 		return -XEN_EINVAL;
-	return 0;
-}
-
-int xen_singleshot_check(u64 timeout_abs_ns, bool future, u64 now)
-{
-	if (future && timeout_abs_ns < now)
-		return -XEN_ETIME;
 	return 0;
 }
 

@@ -9,6 +9,7 @@
 #ifndef XENHV_XEN2HV_DECODE_H
 #define XENHV_XEN2HV_DECODE_H
 
+#include <linux/string.h>
 #include <linux/types.h>
 
 /* Xen's error numbers (xen/include/public/errno.h); results are -XEN_E*. */
@@ -42,7 +43,23 @@ static inline u32 xen_poll_size(bool longmode)
 	return longmode ? 24 : 16;
 }
 
-int xen_poll_decode(const u8 *raw, bool longmode, struct xen_poll_args *a);
+/* Inline: SCHEDOP_poll is on the hot path. */
+static inline int xen_poll_decode(const u8 *raw, bool longmode, struct xen_poll_args *a)
+{
+	u32 h32;
+
+	if (longmode) {
+		memcpy(&a->ports, raw, 8);
+		memcpy(&a->nr_ports, raw + 8, 4);
+		memcpy(&a->timeout, raw + 16, 8);
+	} else {
+		memcpy(&h32, raw, 4);
+		a->ports = h32;
+		memcpy(&a->nr_ports, raw + 4, 4);
+		memcpy(&a->timeout, raw + 8, 8);
+	}
+	return a->nr_ports > XEN_POLL_MAX_PORTS ? -XEN_EINVAL : 0;
+}
 
 /* A port a poll may name: in the 2-level ABI's range; port 0 is never bound. */
 static inline int xen_poll_port_check(u32 port)
@@ -57,9 +74,15 @@ int xen_vcpu_info_check(u64 mfn, u32 offset, u32 rsvd, u32 size);
 int xen_periodic_check(u64 period_ns);
 /*
  * VCPUOP_set_singleshot_timer at guest time @now; @future: the caller's
- * VCPU_SSHOTTMR_future flag.
+ * VCPU_SSHOTTMR_future flag. Inline: on the hot path.
  */
-int xen_singleshot_check(u64 timeout_abs_ns, bool future, u64 now);
+static inline int xen_singleshot_check(u64 timeout_abs_ns, bool future, u64 now)
+{
+	if (future && timeout_abs_ns < now)
+		return -XEN_ETIME;
+	return 0;
+}
+
 /*
  * set_timer_op: the deadline Xen programs for @timeout (not 0) at guest
  * time @now; a deadline negative or more than 2^50 ns ahead is 100 ms away.

@@ -713,10 +713,11 @@ long __xenhv_hot xen_vcpu_op(struct kvm_vcpu *vcpu, struct xen_vm *x, bool longm
 		return xenhv_gva_write(vcpu, arg, &xv->runstate, sizeof(xv->runstate)) ?
 		       -XEN_EFAULT : 0;
 	case VCPUOP_set_singleshot_timer: {
-		struct vcpu_set_singleshot_timer t __uninitialized;	/* 12 bytes read */
+		/* All of it read, as Xen does: 12 bytes for a 32-bit guest. */
+		struct vcpu_set_singleshot_timer t __uninitialized;
 		u64 now = xen_guest_now(x, vcpu);
 
-		if (xenhv_gva_read(vcpu, arg, &t, 12))
+		if (xenhv_gva_read(vcpu, arg, &t, longmode ? sizeof(t) : 12))
 			return -XEN_EFAULT;
 		ret = xen_singleshot_check(t.timeout_abs_ns, t.flags & VCPU_SSHOTTMR_future, now);
 		if (ret)

@@ -721,7 +721,14 @@ done:
 	return xen_complete(vcpu, c.longmode, ret);
 }
 
-static int __xenhv_hot xenhv_xen_hypercall(struct kvm_vcpu *vcpu, struct xenhv_vm *vm)
+/*
+ * The Xen hypercall handler. Without a stack protector: it holds no
+ * buffer, only the scalars KVM's callbacks and the hot table fill in (the
+ * handlers that copy guest data keep theirs), and the canary was a tenth
+ * of its instructions.
+ */
+static int __xenhv_hot __no_stack_protector xenhv_xen_hypercall(struct kvm_vcpu *vcpu,
+								struct xenhv_vm *vm)
 {
 	bool longmode = xenhv_guest_64bit(vcpu);
 	bool handled = true;
