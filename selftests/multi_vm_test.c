@@ -13,34 +13,34 @@
 #define CALLS	300
 #define OS_ID	0x8100000000001234ull
 
-static void guest_xen(void)
+static void guest_xen(uint64_t n)
 {
-	int i;
+	uint64_t i;
 
-	for (i = 0; i < CALLS; i++)
+	for (i = 0; i < n; i++)
 		GUEST_ASSERT_EQ(guest_hypercall(__HYPERVISOR_xen_version, XENVER_version, 0, 0),
 				(4 << 16) | 16);
 	GUEST_DONE();
 }
 
-static void guest_hv(void)
+static void guest_hv(uint64_t n)
 {
-	int i;
+	uint64_t i;
 
 	guest_wrmsr(HV_X64_MSR_GUEST_OS_ID, OS_ID);
 	guest_wrmsr(HV_X64_MSR_HYPERCALL, VM_SCRATCH_GPA | HV_X64_MSR_HYPERCALL_ENABLE);
-	for (i = 0; i < CALLS; i++)
+	for (i = 0; i < n; i++)
 		GUEST_ASSERT_EQ(guest_hv_hcall(HVCALL_NOTIFY_LONG_SPIN_WAIT |
 					       HV_HYPERCALL_FAST_BIT, 0, 0), 0);
 	GUEST_DONE();
 }
 
-static void guest_native(void)
+static void guest_native(uint64_t n)
 {
 	uint32_t r[4];
-	int i;
+	uint64_t i;
 
-	for (i = 0; i < CALLS; i++)
+	for (i = 0; i < n; i++)
 		GUEST_ASSERT_EQ(guest_hypercall(__HYPERVISOR_xen_version, XENVER_version, 0, 0),
 				(uint64_t)-1000);
 	guest_cpuid(0x40000000, 0, r);
@@ -62,7 +62,7 @@ XTEST(xen_hyperv_and_native_side_by_side)
 
 	for (i = 0; i < 3; i++) {
 		vms[i] = vm_create(NULL);
-		vm_add_vcpu(vms[i], guests[i]);
+		vcpu_set_args(vm_add_vcpu(vms[i], guests[i]), 1, (uint64_t)CALLS);
 	}
 	xenhv_attach_ok(vms[0], XENHV_ABI_XEN, XENHV_ATTACH_CPUID);
 	xenhv_attach_ok(vms[1], XENHV_ABI_HYPERV, XENHV_ATTACH_CPUID);
@@ -84,38 +84,6 @@ XTEST(xen_hyperv_and_native_side_by_side)
 
 static void guest_one_call(uint64_t attached);
 
-static void guest_xen_n(void)
-{
-	int i;
-
-	for (i = 0; i < SHARED_CALLS; i++)
-		GUEST_ASSERT_EQ(guest_hypercall(__HYPERVISOR_xen_version, XENVER_version, 0, 0),
-				(4 << 16) | 16);
-	GUEST_DONE();
-}
-
-static void guest_hv_n(void)
-{
-	int i;
-
-	guest_wrmsr(HV_X64_MSR_GUEST_OS_ID, OS_ID);
-	guest_wrmsr(HV_X64_MSR_HYPERCALL, VM_SCRATCH_GPA | HV_X64_MSR_HYPERCALL_ENABLE);
-	for (i = 0; i < SHARED_CALLS; i++)
-		GUEST_ASSERT_EQ(guest_hv_hcall(HVCALL_NOTIFY_LONG_SPIN_WAIT |
-					       HV_HYPERCALL_FAST_BIT, 0, 0), 0);
-	GUEST_DONE();
-}
-
-static void guest_native_n(void)
-{
-	int i;
-
-	for (i = 0; i < SHARED_CALLS; i++)
-		GUEST_ASSERT_EQ(guest_hypercall(__HYPERVISOR_xen_version, XENVER_version, 0, 0),
-				(uint64_t)-1000);
-	GUEST_DONE();
-}
-
 static void run_on_cpu0(struct vcpu *vcpu)
 {
 	cpu_set_t set;
@@ -134,14 +102,14 @@ static void run_on_cpu0(struct vcpu *vcpu)
  */
 XTEST(vms_take_turns_on_one_cpu)
 {
-	void *guests[3] = { guest_xen_n, guest_hv_n, guest_native_n };
+	void *guests[3] = { guest_xen, guest_hv, guest_native };
 	struct vm *vms[3];
 	struct xenhv_vm_stats st;
 	int i;
 
 	for (i = 0; i < 3; i++) {
 		vms[i] = vm_create(NULL);
-		vm_add_vcpu(vms[i], guests[i]);
+		vcpu_set_args(vm_add_vcpu(vms[i], guests[i]), 1, (uint64_t)SHARED_CALLS);
 	}
 	xenhv_attach_ok(vms[0], XENHV_ABI_XEN, 0);
 	xenhv_attach_ok(vms[1], XENHV_ABI_HYPERV, 0);

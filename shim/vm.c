@@ -180,10 +180,10 @@ static noinline struct xenhv_vm *vm_attached_slow(struct kvm *kvm)
 }
 
 /*
- * With @hook, a record named by its slot is returned while its ABI is
- * being taken away too: the wrappers read the ABI again, in their section.
+ * A record named by its slot is returned while its ABI is being taken away
+ * too: the hooks read the ABI again, in their section.
  */
-static __always_inline struct xenhv_vm *vm_attached(struct kvm *kvm, bool hook)
+static __always_inline struct xenhv_vm *vm_attached(struct kvm *kvm)
 {
 	const struct vm_slot *s = vm_slot(kvm);
 	struct xenhv_vm *vm;
@@ -197,7 +197,7 @@ static __always_inline struct xenhv_vm *vm_attached(struct kvm *kvm, bool hook)
 	vm = READ_ONCE(s->vm);
 	if (likely(!(seq & 1) && !read_seqcount_retry(&vm_slots.seq, seq))) {
 		if (likely(only == kvm))
-			return hook || READ_ONCE(vm->abi) ? vm : NULL;
+			return vm;
 		if (!attached || only)
 			return NULL;
 	}
@@ -251,7 +251,7 @@ static __always_inline struct xenhv_vm *vm_loaded_get(struct kvm_vcpu *vcpu)
  */
 struct xenhv_vm *notrace xenhv_vcpu_load(struct kvm_vcpu *vcpu)
 {
-	struct xenhv_vm *vm = vm_attached(vcpu->kvm, true);
+	struct xenhv_vm *vm = vm_attached(vcpu->kvm);
 	struct kvm_vcpu *noted = vm ? vcpu : NULL;
 
 	__this_cpu_write(xenhv_vm_loaded.vm, vm);
@@ -267,7 +267,7 @@ struct xenhv_vm *notrace xenhv_vcpu_put(struct kvm_vcpu *vcpu)
 	if (__this_cpu_read(xenhv_vm_loaded.vcpu) == vcpu)
 		vm = __this_cpu_read(xenhv_vm_loaded.vm);
 	else
-		vm = vm_attached(vcpu->kvm, true);
+		vm = vm_attached(vcpu->kvm);
 	__this_cpu_write(xenhv_vm_loaded.vcpu, NULL);
 	__this_cpu_write(xenhv_vm_loaded.vm, NULL);
 	return vm && READ_ONCE(vm->abi) ? vm : NULL;
@@ -291,7 +291,7 @@ void xenhv_vm_loaded_clear(struct xenhv_vm *vm)
 /* The hooks' question for @vcpu: its entry, else the slots. */
 static __always_inline struct xenhv_vm *vcpu_vm(struct kvm_vcpu *vcpu)
 {
-	return vm_loaded_get(vcpu) ?: vm_attached(vcpu->kvm, true);
+	return vm_loaded_get(vcpu) ?: vm_attached(vcpu->kvm);
 }
 
 /*
