@@ -178,6 +178,55 @@ XTEST(singleshot_timer_raises_virq_timer)
 	vm_destroy(vm);
 }
 
+#define MSR_IA32_TSC	0x10	/* the x86 time-stamp counter */
+
+static struct pvclock_vcpu_time_info sec_time __attribute__((aligned(64)));
+
+/*
+ * The guest moves its TSC far ahead (about 400 s at 2.5 GHz) and has its
+ * pvclock published again by registering a secondary time area: the time
+ * the kernel reads for a timer must follow the new TSC offset, or a timer
+ * 100 ms ahead looks past to it and fires at once.
+ */
+static void guest_timer_after_tsc_write(uint64_t vcpu)
+{
+	struct vcpu_register_time_memory_area ta = { .addr.p = (uint64_t)&sec_time };
+	struct evtchn_bind_virq bv = { .virq = VIRQ_TIMER, .vcpu = vcpu };
+	struct vcpu_set_singleshot_timer t = {};
+	uint64_t fired;
+
+	xg_setup_shinfo();
+	guest_prepare(vcpu);
+	wait_upcalls(vcpu, 1);
+	upcalls[vcpu] = 0;
+	GUEST_ASSERT_EQ(xg_evtchn(EVTCHNOP_bind_virq, &bv), 0);
+	t.timeout_abs_ns = xg_now(xg_vinfo(vcpu)) + 2000000;
+	GUEST_ASSERT_EQ(xg_call(__HYPERVISOR_vcpu_op, VCPUOP_set_singleshot_timer, vcpu,
+				(uint64_t)&t), 0);
+	wait_upcalls(vcpu, 1);
+
+	guest_wrmsr(MSR_IA32_TSC, guest_rdmsr(MSR_IA32_TSC) + (1ull << 40));
+	GUEST_ASSERT_EQ(xg_call(__HYPERVISOR_vcpu_op, VCPUOP_register_vcpu_time_memory_area,
+				vcpu, (uint64_t)&ta), 0);
+	GUEST_ASSERT_EQ(sec_time.tsc_timestamp, xg_vinfo(vcpu)->time.tsc_timestamp);
+	t.timeout_abs_ns = xg_now(xg_vinfo(vcpu)) + 100000000;
+	GUEST_ASSERT_EQ(xg_call(__HYPERVISOR_vcpu_op, VCPUOP_set_singleshot_timer, vcpu,
+				(uint64_t)&t), 0);
+	wait_upcalls(vcpu, 2);
+	fired = xg_now(xg_vinfo(vcpu));
+	GUEST_ASSERT(fired >= t.timeout_abs_ns);
+	GUEST_DONE();
+}
+
+XTEST(singleshot_timer_follows_tsc_write)
+{
+	struct vm *vm = xen_vm(1, guest_timer_after_tsc_write);
+	struct ucall uc;
+
+	TEST_ASSERT_EQ(vcpu_run_ucall(vm->vcpus[0], &uc), UCALL_DONE);
+	vm_destroy(vm);
+}
+
 static void guest_ipi(uint64_t vcpu)
 {
 	struct evtchn_bind_ipi bi = { .vcpu = 1 };

@@ -164,8 +164,8 @@ u64 __xenhv_hot xenhv_clock_guest_now(const struct xenhv_clock *c, struct kvm_vc
 	return xenhv_scale_now(vcpu, &s);
 }
 
-/* The time a published scale gives for @vcpu's TSC now. */
-u64 __xenhv_hot xenhv_scale_now(struct kvm_vcpu *vcpu, const struct xenhv_tsc_scale *sc)
+/* ns since guest TSC @since, read now, at a scale of @mul and @shift. */
+static u64 __xenhv_hot scale_since(struct kvm_vcpu *vcpu, u64 since, u32 mul, s8 shift)
 {
 	u64 tsc, delta;
 
@@ -175,12 +175,45 @@ u64 __xenhv_hot xenhv_scale_now(struct kvm_vcpu *vcpu, const struct xenhv_tsc_sc
 	 * (QEMU writes 0 when it starts the vCPUs), which puts the attach
 	 * instant at a "negative" guest TSC.
 	 */
-	delta = max_t(s64, tsc - sc->tsc_timestamp, 0);
-	if (sc->shift < 0)
-		delta >>= -sc->shift;
+	delta = max_t(s64, tsc - since, 0);
+	if (shift < 0)
+		delta >>= -shift;
 	else
-		delta <<= sc->shift;
-	return sc->system_time + mul_u64_u32_shr(delta, sc->mul, 32);
+		delta <<= shift;
+	return mul_u64_u32_shr(delta, mul, 32);
+}
+
+/* The time a published scale gives for @vcpu's TSC now. */
+u64 __xenhv_hot xenhv_scale_now(struct kvm_vcpu *vcpu, const struct xenhv_tsc_scale *sc)
+{
+	return sc->system_time + scale_since(vcpu, sc->tsc_timestamp, sc->mul, sc->shift);
+}
+
+/*
+ * xenhv_clock_guest_now() with @cc: the guest TSC of guest time 0 and the
+ * scale are what xenhv_clock_scale() gives for the same TSC offset, ratio
+ * and rate, so the time is the same as the uncached one. A change of those
+ * between the check and the read is one the uncached reads could straddle
+ * as well; it is seen at the next call.
+ */
+u64 __xenhv_hot xenhv_clock_guest_now_cached(const struct xenhv_clock *c, struct kvm_vcpu *vcpu,
+					     struct xenhv_clock_cache *cc)
+{
+	u32 khz = vcpu->arch.virtual_tsc_khz ? vcpu->arch.virtual_tsc_khz : tsc_khz;
+
+	if (unlikely(cc->khz != khz || !khz || cc->tsc_offset != vcpu->arch.l1_tsc_offset ||
+		     cc->tsc_ratio != vcpu->arch.l1_tsc_scaling_ratio)) {
+		struct xenhv_tsc_scale s;
+
+		cc->tsc_offset = vcpu->arch.l1_tsc_offset;
+		cc->tsc_ratio = vcpu->arch.l1_tsc_scaling_ratio;
+		xenhv_clock_scale(c, vcpu, &s);
+		cc->tsc_zero = s.tsc_timestamp;
+		cc->mul = s.mul;
+		cc->shift = s.shift;
+		cc->khz = khz;
+	}
+	return scale_since(vcpu, cc->tsc_zero, cc->mul, cc->shift);
 }
 
 /*

@@ -92,6 +92,25 @@ u64 xenhv_kvmclock_ns(struct kvm *kvm);
 u64 xenhv_scale_now(struct kvm_vcpu *vcpu, const struct xenhv_tsc_scale *s);
 /* Guest time from the vCPU's TSC, and guest-time deadlines relative to it. */
 u64 xenhv_clock_guest_now(const struct xenhv_clock *c, struct kvm_vcpu *vcpu);
+
+/*
+ * One vCPU's scale of a VM clock, kept while the inputs it came from (the
+ * vCPU's TSC offset and ratio, and its TSC rate) stay the same: guest time
+ * then costs one read of the guest TSC. Empty while @khz is 0 (zeroed).
+ * Only the vCPU's own thread (its run loop, or its ioctls under the vCPU's
+ * mutex) uses it.
+ */
+struct xenhv_clock_cache {
+	u64 tsc_offset;		/* the vCPU's l1_tsc_offset ... */
+	u64 tsc_ratio;		/* ... and l1_tsc_scaling_ratio ... */
+	u32 khz;		/* ... and TSC kHz, when it was filled */
+	u32 mul;
+	s8 shift;
+	u64 tsc_zero;		/* guest TSC at guest time 0 */
+};
+
+u64 xenhv_clock_guest_now_cached(const struct xenhv_clock *c, struct kvm_vcpu *vcpu,
+				 struct xenhv_clock_cache *cc);
 ktime_t xenhv_clock_guest_deadline(u64 now_g, u64 guest_ns);
 
 /*
@@ -112,6 +131,8 @@ void xenhv_timer_init(struct xenhv_timer *t, void (*expired)(struct xenhv_timer 
 /* Host monotonic time @ns from now; KTIME_MAX (never) when it would overflow. */
 ktime_t xenhv_deadline_in(u64 ns);
 void xenhv_timer_start(struct xenhv_timer *t, ktime_t deadline, u64 period_ns);
+/* One-shot, for a timer only its owner's thread starts and stops. */
+void xenhv_timer_start_own(struct xenhv_timer *t, ktime_t deadline);
 void xenhv_timer_stop(struct xenhv_timer *t);
 
 #endif

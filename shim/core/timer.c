@@ -59,6 +59,19 @@ void __xenhv_hot xenhv_timer_start(struct xenhv_timer *t, ktime_t deadline, u64 
 	raw_spin_unlock_irqrestore(&t->lock, flags);
 }
 
+/*
+ * A one-shot start of a timer that one thread at a time starts and stops:
+ * a vCPU's own timer, from its run loop or its ioctls (under the vCPU's
+ * mutex), and its teardown once no call of the ABI runs. The lock orders
+ * nothing then: the cancel still waits for an expiry that is running.
+ */
+void __xenhv_hot xenhv_timer_start_own(struct xenhv_timer *t, ktime_t deadline)
+{
+	hrtimer_cancel(&t->hrt);
+	WRITE_ONCE(t->period_ns, 0);
+	hrtimer_start(&t->hrt, deadline, HRTIMER_MODE_ABS_HARD);
+}
+
 /* Not from the timer's own expiry. */
 void __xenhv_hot xenhv_timer_stop(struct xenhv_timer *t)
 {

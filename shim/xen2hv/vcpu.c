@@ -504,14 +504,15 @@ int xen_kvm_get_runstate(struct xen_vm *x, struct kvm_vcpu *vcpu, struct kvm_xen
 
 /*
  * Xen system time as the guest reads it: the shim's clock, or under KVM's
- * uapi kvmclock, which the VMM keeps the guest's time in.
+ * uapi kvmclock, which the VMM keeps the guest's time in. @xv is @vcpu's
+ * own, and this runs on @vcpu's thread (xenhv_clock_cache).
  */
-u64 xen_guest_now(struct xen_vm *x, struct kvm_vcpu *vcpu)
+u64 __xenhv_hot xen_guest_now(struct xen_vm *x, struct xen_vcpu *xv, struct kvm_vcpu *vcpu)
 {
 	struct xenhv_tsc_scale sc;
 
 	if (!x->kvm_uapi)
-		return xenhv_clock_guest_now(&x->clock, vcpu);
+		return xenhv_clock_guest_now_cached(&x->clock, vcpu, &xv->clock);
 	xenhv_kvmclock_scale(vcpu, &sc);
 	return xenhv_scale_now(vcpu, &sc);
 }
@@ -715,7 +716,7 @@ long __xenhv_hot xen_vcpu_op(struct kvm_vcpu *vcpu, struct xen_vm *x, bool longm
 	case VCPUOP_set_singleshot_timer: {
 		/* All of it read, as Xen does: 12 bytes for a 32-bit guest. */
 		struct vcpu_set_singleshot_timer t __uninitialized;
-		u64 now = xen_guest_now(x, vcpu);
+		u64 now = xen_guest_now(x, xv, vcpu);
 
 		if (xenhv_gva_read(vcpu, arg, &t, longmode ? sizeof(t) : 12))
 			return -XEN_EFAULT;
@@ -723,8 +724,8 @@ long __xenhv_hot xen_vcpu_op(struct kvm_vcpu *vcpu, struct xen_vm *x, bool longm
 		if (ret)
 			return ret;
 		/* A deadline already past fires at once, as on Xen. */
-		xenhv_timer_start(&xv->timer,
-				  xenhv_clock_guest_deadline(now, t.timeout_abs_ns), 0);
+		xenhv_timer_start_own(&xv->timer,
+				      xenhv_clock_guest_deadline(now, t.timeout_abs_ns));
 		return 0;
 	}
 	case VCPUOP_stop_singleshot_timer:
@@ -760,7 +761,7 @@ long __xenhv_hot xen_vcpu_op(struct kvm_vcpu *vcpu, struct xen_vm *x, bool longm
 long __xenhv_hot xen_set_timer_op(struct kvm_vcpu *vcpu, struct xen_vm *x, u64 timeout)
 {
 	struct xen_vcpu *xv = xen_vcpu_get(x, vcpu);
-	u64 now = xen_guest_now(x, vcpu);
+	u64 now;
 
 	if (!xv)
 		return -XEN_ENOENT;
@@ -768,8 +769,9 @@ long __xenhv_hot xen_set_timer_op(struct kvm_vcpu *vcpu, struct xen_vm *x, u64 t
 		xenhv_timer_stop(&xv->timer);
 		return 0;
 	}
-	xenhv_timer_start(&xv->timer,
-			  xenhv_clock_guest_deadline(now, xen_timer_op_deadline(timeout, now)), 0);
+	now = xen_guest_now(x, xv, vcpu);
+	xenhv_timer_start_own(&xv->timer,
+			      xenhv_clock_guest_deadline(now, xen_timer_op_deadline(timeout, now)));
 	return 0;
 }
 
@@ -801,7 +803,7 @@ static __always_inline long poll_ports(struct kvm_vcpu *vcpu, struct xen_vm *x,
 	if (any_pending(x, ports, n))
 		return 0;
 	if (timeout) {
-		now = xen_guest_now(x, vcpu);
+		now = xen_guest_now(x, xv, vcpu);
 		if (timeout <= now)
 			return 0;
 	}
@@ -810,8 +812,8 @@ static __always_inline long poll_ports(struct kvm_vcpu *vcpu, struct xen_vm *x,
 	smp_mb();	/* poll_port before the second look at the ports */
 	if (!any_pending(x, ports, n)) {
 		if (timeout)
-			xenhv_timer_start(&xv->poll_timer,
-					  xenhv_clock_guest_deadline(now, timeout), 0);
+			xenhv_timer_start_own(&xv->poll_timer,
+					      xenhv_clock_guest_deadline(now, timeout));
 		runstate_update(x, xv, RUNSTATE_blocked);
 		if (!xenhv_core_block(vcpu, &x->vm->gen))
 			return 0;	/* detached: its state is gone */
@@ -917,7 +919,7 @@ static void kvm_timer_start(struct xen_vcpu *xv, u64 now, u64 expires)
 	 */
 	xenhv_timer_stop(&xv->timer);
 	WRITE_ONCE(xv->timer_expires, expires);
-	xenhv_timer_start(&xv->timer, xenhv_clock_guest_deadline(now, expires), 0);
+	xenhv_timer_start_own(&xv->timer, xenhv_clock_guest_deadline(now, expires));
 }
 
 static void kvm_timer_stop(struct xen_vcpu *xv)
@@ -954,7 +956,7 @@ long __xenhv_hot xen_kvm_vcpu_op(struct kvm_vcpu *vcpu, struct xen_vm *x, u64 cm
 	}
 	if (xenhv_gva_read(vcpu, arg, &t, 12))
 		return -XEN_EFAULT;
-	now = xen_guest_now(x, vcpu);
+	now = xen_guest_now(x, xv, vcpu);
 	ret = xen_singleshot_check(t.timeout_abs_ns, t.flags & VCPU_SSHOTTMR_future, now);
 	if (ret)
 		return ret;
@@ -976,7 +978,7 @@ long __xenhv_hot xen_kvm_set_timer_op(struct kvm_vcpu *vcpu, struct xen_vm *x, u
 		kvm_timer_stop(xv);
 		return 0;
 	}
-	now = xen_guest_now(x, vcpu);
+	now = xen_guest_now(x, xv, vcpu);
 	kvm_timer_start(xv, now, xen_timer_op_deadline(timeout, now));
 	return 0;
 }
@@ -1017,7 +1019,7 @@ int xen_kvm_set_timer(struct xen_vm *x, struct kvm_vcpu *vcpu, u32 port, u64 exp
 	kvm_timer_stop(xv);
 	WRITE_ONCE(xv->virq_port[VIRQ_TIMER], port);
 	if (port && expires)
-		kvm_timer_start(xv, xen_guest_now(x, vcpu), expires);
+		kvm_timer_start(xv, xen_guest_now(x, xv, vcpu), expires);
 	return 0;
 }
 

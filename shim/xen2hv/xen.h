@@ -110,10 +110,12 @@ struct xen_vcpu {
 	u64 time_uapi_gpa;
 	struct vcpu_runstate_info runstate;
 	u32 virq_port[NR_VIRQS];
+	struct xenhv_clock_cache clock;	/* the VM clock's scale for this vCPU */
+	/* Started and stopped by this vCPU only (xenhv_timer_start_own()). */
 	struct xenhv_timer timer;	/* singleshot and set_timer_op */
 	u64 timer_expires;		/* uapi: its deadline in guest ns, 0: off */
-	struct xenhv_timer periodic;
-	struct xenhv_timer poll_timer;
+	struct xenhv_timer periodic;	/* any vCPU may set it */
+	struct xenhv_timer poll_timer;	/* this vCPU's own */
 	u32 poll_port;			/* 0: not polling; XEN_POLL_ANY */
 };
 
@@ -200,7 +202,7 @@ void xen_set_shared_info_page(struct xen_vm *x, struct kvm_vcpu *vcpu, struct xe
 void xen_write_wallclock(struct xen_vm *x);
 void xen_vcpu_teardown(struct xen_vcpu *xv);
 void xen_vcpu_sched(struct xen_vm *x, struct kvm_vcpu *vcpu, bool in);
-u64 xen_guest_now(struct xen_vm *x, struct kvm_vcpu *vcpu);
+u64 xen_guest_now(struct xen_vm *x, struct xen_vcpu *xv, struct kvm_vcpu *vcpu);
 long xen_kvm_vcpu_op(struct kvm_vcpu *vcpu, struct xen_vm *x, u64 cmd, u64 id, u64 arg,
 		     bool *handled);
 long xen_kvm_set_timer_op(struct kvm_vcpu *vcpu, struct xen_vm *x, u64 timeout,
