@@ -1130,6 +1130,49 @@ XTEST(runstate_blocked_and_runnable_time)
 	vm_destroy(vm);
 }
 
+#define RS_GPA	(VM_SCRATCH_GPA + 0x30000)
+
+static void guest_runstate_then_wait(uint64_t vcpu)
+{
+	struct vcpu_register_runstate_memory_area ra = { .addr.p = RS_GPA };
+
+	if (vcpu == 0) {
+		xg_setup_shinfo();
+		guest_prepare(vcpu);
+		GUEST_ASSERT_EQ(xg_call(__HYPERVISOR_vcpu_op,
+					VCPUOP_register_runstate_memory_area, vcpu,
+					(uint64_t)&ra), 0);
+	}
+	GUEST_SYNC(1);
+	GUEST_DONE();
+}
+
+/*
+ * KVM loads and puts a vCPU while it creates it, before the vCPU has its
+ * index (6.x kernels show index 0 then): those are not vCPU 0's, and must
+ * leave vCPU 0's runstate area as it was.
+ */
+XTEST(vcpu_creation_leaves_other_vcpus_state)
+{
+	struct vm *vm = xen_vm(1, guest_runstate_then_wait);
+	struct vcpu_runstate_info *rs, before;
+	struct ucall uc;
+
+	TEST_ASSERT_EQ(vcpu_run_ucall(vm->vcpus[0], &uc), UCALL_SYNC);
+	rs = vm_gpa_to_hva(vm, RS_GPA, sizeof(*rs));
+	rs_read(rs, &before);
+	TEST_ASSERT_EQ(before.state, RUNSTATE_blocked);
+	usleep(20000);
+	vcpu_set_args(vm_add_vcpu(vm, guest_runstate_then_wait), 1, 1ull);
+	TEST_ASSERT(!memcmp(rs, &before, sizeof(before)),
+		    "vCPU 0's runstate changed: state %d entry %llu -> state %d entry %llu",
+		    before.state, (unsigned long long)before.state_entry_time, rs->state,
+		    (unsigned long long)rs->state_entry_time);
+	vcpu_run_to_done(vm->vcpus[1]);
+	TEST_ASSERT_EQ(vcpu_run_ucall(vm->vcpus[0], &uc), UCALL_DONE);
+	vm_destroy(vm);
+}
+
 int main(int argc, char **argv)
 {
 	return xtest_main(argc, argv);

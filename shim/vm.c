@@ -208,7 +208,8 @@ static __always_inline struct xenhv_vm *vm_attached(struct kvm *kvm)
  * The record of the vCPU loaded on each CPU, noted by the hooks of vCPU
  * load and put (hook.c) while the hot path's hooks are registered: the
  * trampolines' question for a vCPU of an attached VM is then two per-CPU
- * loads, without the slots. Only VMs found attached at load have an entry.
+ * loads, without the slots. Only vCPUs their VM lists (vcpu_listed()), of
+ * VMs found attached at load, have an entry.
  *
  * An entry is written by the load of a vCPU on its CPU (that vCPU and its
  * VM's record, or nothing), cleared by the put that follows it on that CPU,
@@ -246,12 +247,33 @@ static __always_inline struct xenhv_vm *vm_loaded_get(struct kvm_vcpu *vcpu)
 }
 
 /*
+ * @vcpu is one its VM lists. KVM loads and puts a vCPU while it creates it
+ * (kvm_arch_vcpu_create() and the reset in it), before the vCPU has its
+ * index and before the VM lists it: 6.x kernels show index 0 then, vCPU
+ * 0's, 7.x kernels -1. Those calls are KVM's alone; an ABI that took them
+ * would act on vCPU 0's state. Asked only where no entry names @vcpu, which
+ * only a listed vCPU's load writes.
+ */
+static bool vcpu_listed(struct kvm_vcpu *vcpu)
+{
+	return kvm_get_vcpu(vcpu->kvm, vcpu->vcpu_idx) == vcpu;
+}
+
+/* A vCPU's record from the slots, if the VM lists the vCPU. */
+static __always_inline struct xenhv_vm *vcpu_vm_slots(struct kvm_vcpu *vcpu)
+{
+	struct xenhv_vm *vm = vm_attached(vcpu->kvm);
+
+	return vm && vcpu_listed(vcpu) ? vm : NULL;
+}
+
+/*
  * kvm_arch_vcpu_load(@vcpu), preemption off: note @vcpu's record here, and
  * return it if the VM has an ABI now.
  */
 struct xenhv_vm *notrace xenhv_vcpu_load(struct kvm_vcpu *vcpu)
 {
-	struct xenhv_vm *vm = vm_attached(vcpu->kvm);
+	struct xenhv_vm *vm = vcpu_vm_slots(vcpu);
 	struct kvm_vcpu *noted = vm ? vcpu : NULL;
 
 	__this_cpu_write(xenhv_vm_loaded.vm, vm);
@@ -267,7 +289,7 @@ struct xenhv_vm *notrace xenhv_vcpu_put(struct kvm_vcpu *vcpu)
 	if (__this_cpu_read(xenhv_vm_loaded.vcpu) == vcpu)
 		vm = __this_cpu_read(xenhv_vm_loaded.vm);
 	else
-		vm = vm_attached(vcpu->kvm);
+		vm = vcpu_vm_slots(vcpu);
 	__this_cpu_write(xenhv_vm_loaded.vcpu, NULL);
 	__this_cpu_write(xenhv_vm_loaded.vm, NULL);
 	return vm && READ_ONCE(vm->abi) ? vm : NULL;
@@ -291,7 +313,7 @@ void xenhv_vm_loaded_clear(struct xenhv_vm *vm)
 /* The hooks' question for @vcpu: its entry, else the slots. */
 static __always_inline struct xenhv_vm *vcpu_vm(struct kvm_vcpu *vcpu)
 {
-	return vm_loaded_get(vcpu) ?: vm_attached(vcpu->kvm);
+	return vm_loaded_get(vcpu) ?: vcpu_vm_slots(vcpu);
 }
 
 /*
@@ -308,9 +330,10 @@ struct xenhv_vm *__xenhv_hot notrace xenhv_hook_vm(struct kvm_vcpu *vcpu)
 	struct xenhv_vm *vm;
 
 	/*
-	 * A vCPU that KVM is still creating has no index yet (7.x: -1): its
-	 * calls (vcpu_load/put, MSR defaults) are KVM's, and no wrapper runs
-	 * for it, so it never carries a mark either.
+	 * A vCPU that KVM is still creating has no index yet (7.x: -1; 6.x: 0,
+	 * which vcpu_vm() tells from vCPU 0's): its calls (vcpu_load/put, MSR
+	 * defaults) are KVM's, and no wrapper runs for it, so it never carries
+	 * a mark either.
 	 */
 	if (unlikely(idx >= KVM_MAX_VCPUS))
 		return NULL;
