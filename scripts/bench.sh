@@ -46,6 +46,7 @@ insns_table() {
 		np = split("shim-hv:kvm-hv shim-xen:kvm-xen xen-yield:kvm-xen-yield " \
 			   "xen-send:kvm-xen-send xen-timer:kvm-xen-timer xen-poll:kvm-xen-poll " \
 			   "hv-flush:kvm-hv-flush hv-ipi:kvm-hv-ipi hv-signal:kvm-hv-signal " \
+			   "hv-timeref:kvm-hv-timeref " \
 			   "native-beside:native-loaded native-loaded:native-stock", pairs, " ")
 		for (i = 1; i <= np; i++) {
 			split(pairs[i], p, ":")

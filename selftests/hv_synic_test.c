@@ -232,6 +232,36 @@ XTEST(vp_runtime_and_time_ref_count)
 	vm_destroy(vm);
 }
 
+#define MSR_IA32_TSC	0x10	/* the x86 time-stamp counter */
+
+/*
+ * The guest moves its TSC far ahead (2^40 cycles, minutes): the reference
+ * counter goes on from where it was, as the TSC page's formula has it once
+ * the page is written again, and does not jump with the TSC.
+ */
+static void guest_ref_count_tsc_write(void)
+{
+	uint64_t r0, r1;
+
+	r0 = guest_rdmsr(HV_X64_MSR_TIME_REF_COUNT);
+	r1 = guest_rdmsr(HV_X64_MSR_TIME_REF_COUNT);
+	GUEST_ASSERT(r1 >= r0);
+	guest_wrmsr(MSR_IA32_TSC, guest_rdmsr(MSR_IA32_TSC) + (1ull << 40));
+	r1 = guest_rdmsr(HV_X64_MSR_TIME_REF_COUNT);
+	if (r1 - r0 > 10000 * MS)
+		__GUEST_UCALL(UCALL_ABORT, "TIME_REF_COUNT %lu then %lu across a TSC write", 2,
+			      r0, r1);
+	GUEST_DONE();
+}
+
+XTEST(time_ref_count_across_tsc_write)
+{
+	struct vm *vm = hv_vm(1, guest_ref_count_tsc_write, false, 0);
+
+	vcpu_run_to_done(vm->vcpus[0]);
+	vm_destroy(vm);
+}
+
 /* ---- TSC page, frequencies ---------------------------------------------------- */
 
 static uint64_t tsc_latest;

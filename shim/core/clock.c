@@ -199,19 +199,13 @@ u64 __xenhv_hot xenhv_scale_now(struct kvm_vcpu *vcpu, const struct xenhv_tsc_sc
 u64 __xenhv_hot xenhv_clock_guest_now_cached(const struct xenhv_clock *c, struct kvm_vcpu *vcpu,
 					     struct xenhv_clock_cache *cc)
 {
-	u32 khz = vcpu->arch.virtual_tsc_khz ? vcpu->arch.virtual_tsc_khz : tsc_khz;
-
-	if (unlikely(cc->khz != khz || !khz || cc->tsc_offset != vcpu->arch.l1_tsc_offset ||
-		     cc->tsc_ratio != vcpu->arch.l1_tsc_scaling_ratio)) {
+	if (unlikely(xenhv_clock_key_update(&cc->key, vcpu))) {
 		struct xenhv_tsc_scale s;
 
-		cc->tsc_offset = vcpu->arch.l1_tsc_offset;
-		cc->tsc_ratio = vcpu->arch.l1_tsc_scaling_ratio;
 		xenhv_clock_scale(c, vcpu, &s);
 		cc->tsc_zero = s.tsc_timestamp;
 		cc->mul = s.mul;
 		cc->shift = s.shift;
-		cc->khz = khz;
 	}
 	return scale_since(vcpu, cc->tsc_zero, cc->mul, cc->shift);
 }

@@ -7,6 +7,7 @@
 #define XENHV_CORE_H
 
 #include <linux/hrtimer.h>
+#include <asm/tsc.h>
 #include "compat/kvm.h"
 #include "hot.h"
 
@@ -94,16 +95,36 @@ u64 xenhv_scale_now(struct kvm_vcpu *vcpu, const struct xenhv_tsc_scale *s);
 u64 xenhv_clock_guest_now(const struct xenhv_clock *c, struct kvm_vcpu *vcpu);
 
 /*
- * One vCPU's scale of a VM clock, kept while the inputs it came from (the
- * vCPU's TSC offset and ratio, and its TSC rate) stay the same: guest time
- * then costs one read of the guest TSC. Empty while @khz is 0 (zeroed).
- * Only the vCPU's own thread (its run loop, or its ioctls under the vCPU's
- * mutex) uses it.
+ * What a vCPU's scale of a VM clock comes from: its TSC offset, ratio and
+ * rate. A scale kept with its key serves while the key stays the same, and
+ * guest time then costs one read of the guest TSC. A zeroed key (kHz 0)
+ * never matches. Only the vCPU's own thread (its run loop, or its ioctls
+ * under the vCPU's mutex) uses a vCPU's kept scales.
  */
-struct xenhv_clock_cache {
+struct xenhv_clock_key {
 	u64 tsc_offset;		/* the vCPU's l1_tsc_offset ... */
 	u64 tsc_ratio;		/* ... and l1_tsc_scaling_ratio ... */
 	u32 khz;		/* ... and TSC kHz, when it was filled */
+};
+
+/* True, with @k updated, when @vcpu's key is no longer @k. */
+static __always_inline bool xenhv_clock_key_update(struct xenhv_clock_key *k,
+						   struct kvm_vcpu *vcpu)
+{
+	u32 khz = vcpu->arch.virtual_tsc_khz ? vcpu->arch.virtual_tsc_khz : tsc_khz;
+
+	if (likely(k->khz == khz && khz && k->tsc_offset == vcpu->arch.l1_tsc_offset &&
+		   k->tsc_ratio == vcpu->arch.l1_tsc_scaling_ratio))
+		return false;
+	k->tsc_offset = vcpu->arch.l1_tsc_offset;
+	k->tsc_ratio = vcpu->arch.l1_tsc_scaling_ratio;
+	k->khz = khz;
+	return true;
+}
+
+/* A vCPU's scale of the VM clock, for guest time in ns. */
+struct xenhv_clock_cache {
+	struct xenhv_clock_key key;
 	u32 mul;
 	s8 shift;
 	u64 tsc_zero;		/* guest TSC at guest time 0 */

@@ -216,6 +216,20 @@ u64 hv_ref_time(struct hv_vm *h, struct kvm_vcpu *vcpu)
 	return mul_u64_u64_shr(KVM_FN(kvm_read_l1_tsc)(vcpu, rdtsc()), scale, 64) + offset;
 }
 
+/* hv_ref_time() on @hvc's own thread, with the page's parameters kept. */
+u64 __xenhv_hot hv_ref_time_own(struct hv_vm *h, struct hv_vcpu *hvc)
+{
+	struct kvm_vcpu *vcpu = hvc->vcpu;
+	u64 clock = READ_ONCE(h->clock.ref_tsc);
+
+	if (unlikely(xenhv_clock_key_update(&hvc->ref_key, vcpu) || hvc->ref_clock != clock)) {
+		hvc->ref_clock = clock;
+		hv_tsc_scale(h, vcpu, &hvc->ref_scale, &hvc->ref_offset);
+	}
+	return mul_u64_u64_shr(KVM_FN(kvm_read_l1_tsc)(vcpu, rdtsc()), hvc->ref_scale, 64) +
+	       hvc->ref_offset;
+}
+
 static void hv_cpuid_range(struct xenhv_vm *vm, u32 *first, u32 *last)
 {
 	*first = HYPERV_CPUID_VENDOR_AND_MAX_FUNCTIONS;
@@ -456,7 +470,9 @@ static int hv_get_msr(struct kvm_vcpu *vcpu, struct xenhv_vm *vm, struct msr_dat
 		msr->data = div_u64(current->se.sum_exec_runtime, 100);
 		break;
 	case HV_X64_MSR_TIME_REF_COUNT:
-		msr->data = hv_ref_time(h, vcpu);
+		/* KVM reads MSRs on the vCPU's thread, or under its mutex. */
+		hvc = hv_vcpu_get(h, vcpu);
+		msr->data = hvc ? hv_ref_time_own(h, hvc) : hv_ref_time(h, vcpu);
 		break;
 	case HV_X64_MSR_REFERENCE_TSC:
 		msr->data = READ_ONCE(h->tsc_page);

@@ -79,6 +79,15 @@ struct hv_vcpu {
 	/* The sparse VP set banks of this vCPU's hypercall being decoded. */
 	u64 vpset_bank[HV_VPSET_MAX_BANKS];
 	struct xenhv_timer idle_timer;
+	/*
+	 * TIME_REF_COUNT reads: the TSC page's scale and offset for this vCPU,
+	 * kept while its key and the partition's clock (@ref_clock, the
+	 * clock's reference TSC) stay the same. The vCPU's own thread only.
+	 */
+	struct xenhv_clock_key ref_key;
+	u64 ref_clock;
+	u64 ref_scale;
+	s64 ref_offset;
 };
 
 /* A SignalEvent connection: an eventfd or a SIEF event flag of a vCPU. */
@@ -132,6 +141,7 @@ static inline struct hv_vcpu *hv_vcpu_find(struct hv_vm *h, u32 idx)
 /* Reference time (100 ns since attach) as the guest computes it from its TSC. */
 void hv_tsc_scale(struct hv_vm *h, struct kvm_vcpu *vcpu, u64 *scale, s64 *offset);
 u64 hv_ref_time(struct hv_vm *h, struct kvm_vcpu *vcpu);
+u64 hv_ref_time_own(struct hv_vm *h, struct hv_vcpu *hvc);
 
 /* synic.c */
 int hv_synic_get_msr(struct kvm_vcpu *vcpu, struct hv_vm *h, u32 msr, u64 *data, bool host);

@@ -32,6 +32,8 @@
  *   hv-signal      HvCallSignalEvent (fast) on a connection bound to an eventfd
  *   kvm-hv-signal  the same with KVM's KVM_HYPERV_EVENTFD
  *   hv-user        HvCallSignalEvent on an unbound connection (KVM_EXIT_HYPERV)
+ *   hv-timeref     a read of the TIME_REF_COUNT MSR (no TSC page)
+ *   kvm-hv-timeref the same in KVM's own Hyper-V code
  */
 #include <assert.h>
 #include <errno.h>
@@ -116,7 +118,7 @@ enum mode {
 	SHIM_XEN, SHIM_HV, KVM_HV, KVM_XEN, SHIM_USER, NATIVE_LOADED, NATIVE_BESIDE,
 	XEN_YIELD, XEN_SEND, XEN_TIMER, XEN_POLL,
 	HV_FLUSH, KVM_HV_FLUSH, HV_IPI, KVM_HV_IPI, HV_SIGNAL, KVM_HV_SIGNAL, HV_USER,
-	KVM_XEN_YIELD, KVM_XEN_SEND, KVM_XEN_TIMER, KVM_XEN_POLL,
+	KVM_XEN_YIELD, KVM_XEN_SEND, KVM_XEN_TIMER, KVM_XEN_POLL, HV_TIMEREF, KVM_HV_TIMEREF,
 	NATIVE_STOCK, NR_MODES
 };
 
@@ -125,7 +127,7 @@ static const char * const names[NR_MODES] = {
 	"xen-yield", "xen-send", "xen-timer", "xen-poll",
 	"hv-flush", "kvm-hv-flush", "hv-ipi", "kvm-hv-ipi", "hv-signal", "kvm-hv-signal",
 	"hv-user", "kvm-xen-yield", "kvm-xen-send", "kvm-xen-timer", "kvm-xen-poll",
-	"native-stock",
+	"hv-timeref", "kvm-hv-timeref", "native-stock",
 };
 
 #define KX_PORT		5	/* IPI-like port bound through KVM's attributes */
@@ -191,6 +193,11 @@ static void guest_hv_hot(uint64_t n, uint64_t what)
 		case HV_IPI:
 		case KVM_HV_IPI:
 			r = guest_hv_hcall(HVCALL_SEND_IPI | HV_HYPERCALL_FAST_BIT, 0xf0, 1);
+			break;
+		case HV_TIMEREF:
+		case KVM_HV_TIMEREF:
+			/* 100 ns units since the VM's start: more than 0 (no error). */
+			r = guest_rdmsr(HV_X64_MSR_TIME_REF_COUNT) ? HV_STATUS_SUCCESS : 1;
 			break;
 		default:
 			r = guest_hv_hcall(HVCALL_SIGNAL_EVENT | HV_HYPERCALL_FAST_BIT, HV_CONN, 0);
@@ -388,6 +395,7 @@ static bool kvm_own(enum mode m)
 	case KVM_HV_FLUSH:
 	case KVM_HV_IPI:
 	case KVM_HV_SIGNAL:
+	case KVM_HV_TIMEREF:
 	case KVM_XEN_YIELD:
 	case KVM_XEN_SEND:
 	case KVM_XEN_TIMER:
@@ -434,6 +442,7 @@ static double run_mode(enum mode m)
 	case HV_IPI:
 	case HV_SIGNAL:
 	case HV_USER:
+	case HV_TIMEREF:
 		vcpu = vm_add_vcpu(vm, guest_hv_hot);
 		vcpu_set_args(vcpu, 2, iters, (uint64_t)m);
 		xenhv_attach_ok(vm, XENHV_ABI_HYPERV, 0);
@@ -443,6 +452,7 @@ static double run_mode(enum mode m)
 	case KVM_HV_FLUSH:
 	case KVM_HV_IPI:
 	case KVM_HV_SIGNAL:
+	case KVM_HV_TIMEREF:
 		vcpu = vm_add_vcpu(vm, guest_hv_hot);
 		vcpu_set_args(vcpu, 2, iters, (uint64_t)m);
 		vcpu_set_kvm_hyperv_cpuid(vcpu);
@@ -535,7 +545,8 @@ static double run_mode(enum mode m)
 static const enum mode order[] = {
 	SHIM_XEN, KVM_XEN, SHIM_HV, KVM_HV, XEN_YIELD, KVM_XEN_YIELD, XEN_SEND, KVM_XEN_SEND,
 	XEN_TIMER, KVM_XEN_TIMER, XEN_POLL, KVM_XEN_POLL, HV_FLUSH, KVM_HV_FLUSH, HV_IPI,
-	KVM_HV_IPI, HV_SIGNAL, KVM_HV_SIGNAL, SHIM_USER, HV_USER, NATIVE_BESIDE, NATIVE_LOADED,
+	KVM_HV_IPI, HV_SIGNAL, KVM_HV_SIGNAL, HV_TIMEREF, KVM_HV_TIMEREF, SHIM_USER, HV_USER,
+	NATIVE_BESIDE, NATIVE_LOADED,
 };
 
 #define NR_ORDER	((int)ARRAY_SIZE(order))
@@ -693,6 +704,7 @@ int main(int argc, char **argv)
 	RATIO(HV_FLUSH, KVM_HV_FLUSH, "hv-flush / kvm-hv-flush");
 	RATIO(HV_IPI, KVM_HV_IPI, "hv-ipi / kvm-hv-ipi");
 	RATIO(HV_SIGNAL, KVM_HV_SIGNAL, "hv-signal / kvm-hv-signal");
+	RATIO(HV_TIMEREF, KVM_HV_TIMEREF, "hv-timeref / kvm-hv-timeref");
 	RATIO(SHIM_HV, HV_USER, "shim-hv (spin wait) / hv-user");
 	RATIO(HV_FLUSH, HV_USER, "hv-flush / hv-user");
 	RATIO(HV_IPI, HV_USER, "hv-ipi / hv-user");
