@@ -1173,6 +1173,66 @@ XTEST(vcpu_creation_leaves_other_vcpus_state)
 	vm_destroy(vm);
 }
 
+#define SHINFO_B_GPA	(VM_SCRATCH_GPA + 0x40000)
+
+static int poll_ready, moves_done;
+
+/*
+ * vCPU 1 moves shared_info between two pages, both with the port pending,
+ * while vCPU 0 polls it: every poll sees it pending at once, and no page
+ * of either place is read once it is gone (the debug kernel's checks).
+ */
+static void guest_poll_while_moving(uint64_t vcpu)
+{
+	struct xen_add_to_physmap xatp = { .domid = DOMID_SELF, .space = XENMAPSPACE_shared_info };
+	struct shared_info *b = (struct shared_info *)SHINFO_B_GPA;
+	struct evtchn_bind_ipi bi = { .vcpu = 0 };
+	struct sched_poll p = { .nr_ports = 1 };
+	struct evtchn_send send;
+	uint32_t port;
+	int i;
+
+	if (vcpu == 1) {
+		while (!READ_ONCE(poll_ready))
+			__asm__ volatile("pause");
+		for (i = 0; i < 40; i++) {
+			xatp.gpfn = (i % 2 ? XG_SHINFO_GPA : SHINFO_B_GPA) >> 12;
+			GUEST_ASSERT_EQ(xg_call(__HYPERVISOR_memory_op, XENMEM_add_to_physmap,
+						(uint64_t)&xatp, 0), 0);
+		}
+		__atomic_store_n(&moves_done, 1, __ATOMIC_SEQ_CST);
+		GUEST_DONE();
+	}
+	xg_setup_shinfo();
+	guest_prepare(vcpu);
+	GUEST_ASSERT_EQ(xg_evtchn(EVTCHNOP_bind_ipi, &bi), 0);
+	port = bi.port;
+	xg_shinfo()->evtchn_mask[port / 64] |= 1ull << (port % 64);
+	send.port = port;
+	GUEST_ASSERT_EQ(xg_evtchn(EVTCHNOP_send, &send), 0);
+	b->evtchn_pending[port / 64] |= 1ull << (port % 64);
+	set_xen_guest_handle(p.ports, &port);
+	__atomic_store_n(&poll_ready, 1, __ATOMIC_SEQ_CST);
+	for (i = 0; !READ_ONCE(moves_done) || i < 100; i++) {
+		p.timeout = xg_now(xg_vinfo(vcpu)) + 1000000000ull;
+		GUEST_ASSERT_EQ(xg_call(__HYPERVISOR_sched_op, SCHEDOP_poll, (uint64_t)&p, 0), 0);
+		GUEST_ASSERT(xg_now(xg_vinfo(vcpu)) < p.timeout);
+	}
+	GUEST_DONE();
+}
+
+XTEST_TIMEOUT(poll_while_shared_info_moves, 120)
+{
+	struct vm *vm = xen_vm(2, guest_poll_while_moving);
+	int i;
+
+	for (i = 0; i < 2; i++)
+		vcpu_thread_start(vm->vcpus[i], vcpu_run_to_done);
+	for (i = 0; i < 2; i++)
+		vcpu_thread_join(vm->vcpus[i]);
+	vm_destroy(vm);
+}
+
 int main(int argc, char **argv)
 {
 	return xtest_main(argc, argv);

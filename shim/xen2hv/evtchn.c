@@ -78,21 +78,24 @@ static bool port_valid(u32 port)
 }
 
 /*
- * Under x->lock: the VMM may replace shared_info (and unpin the old page)
- * at any time. Any context but under x->lock.
+ * Whether @port is pending, without x->lock: the guest or the VMM may
+ * replace shared_info at any time, and the old page stays pinned for an RCU
+ * grace period after (xen_set_shared_info_page()), which this read of it
+ * with preemption off is inside. A poller's second look is ordered against
+ * deliver_locked()'s test_and_set_bit() by the barrier before it. Any
+ * context; not once the VM's Xen state is freed (calls of the ABI only).
  */
-bool xen_evtchn_pending(struct xen_vm *x, u32 port)
+bool __xenhv_hot xen_evtchn_pending(struct xen_vm *x, u32 port)
 {
 	struct shared_info *s;
-	unsigned long flags;
 	bool ret;
 
 	if (!port_valid(port))
 		return false;
-	raw_spin_lock_irqsave(&x->lock, flags);
-	s = x->shinfo.va;
+	rcu_read_lock_sched();
+	s = READ_ONCE(x->shinfo.va);
 	ret = s && test_bit(port, (unsigned long *)s->evtchn_pending);
-	raw_spin_unlock_irqrestore(&x->lock, flags);
+	rcu_read_unlock_sched();
 	return ret;
 }
 

@@ -423,9 +423,14 @@ void xen_set_shared_info_page(struct xen_vm *x, struct kvm_vcpu *vcpu, struct xe
 	}
 	raw_spin_lock_irqsave(&x->lock, flags);
 	old = x->shinfo;
-	x->shinfo = *gp;
+	x->shinfo.page = gp->page;
+	x->shinfo.gpa = gp->gpa;
+	WRITE_ONCE(x->shinfo.va, gp->va);
 	*gp = (struct xenhv_gpage){};	/* taken: the caller must not unpin it */
 	raw_spin_unlock_irqrestore(&x->lock, flags);
+	/* xen_evtchn_pending() may still read the old page, without x->lock. */
+	if (old.page)
+		synchronize_rcu();
 	xenhv_gpage_unpin(&old);
 	xen_write_wallclock(x);
 	mutex_unlock(&x->ops_lock);
