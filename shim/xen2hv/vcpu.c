@@ -43,11 +43,14 @@ struct xen_vcpu *xen_vcpu_new(struct xen_vm *x, struct kvm_vcpu *vcpu)
 	return old;
 }
 
-/* Where @idx's vcpu_info is now: registered page, else shared_info slot. */
+/*
+ * Where @idx's vcpu_info is now: registered page, else shared_info slot.
+ * Under x->lock, or inside an RCU read section (xen_set_shared_info_page()).
+ */
 struct vcpu_info *__xenhv_hot xen_vcpu_info(struct xen_vm *x, u32 idx)
 {
 	struct xen_vcpu *xv = xen_vcpu_find(x, idx);
-	struct shared_info *s = x->shinfo.va;
+	struct shared_info *s = READ_ONCE(x->shinfo.va);
 
 	if (xv && xv->vi_registered)
 		return xv->vi_page.va + xv->vi_offset;
@@ -863,11 +866,17 @@ static __always_inline long sched_poll(struct kvm_vcpu *vcpu, struct xen_vm *x,
 /* SCHEDOP_block: wait for an upcall (events were enabled by the guest). */
 static long sched_block(struct kvm_vcpu *vcpu, struct xen_vm *x, struct xen_vcpu *xv)
 {
-	struct vcpu_info *vi = xen_vcpu_info(x, xv->idx);
+	struct vcpu_info *vi;
+	bool pending;
 
 	WRITE_ONCE(xv->poll_port, XEN_POLL_ANY);
 	smp_mb();	/* poll_port before the look at upcall_pending */
-	if (!vi || !READ_ONCE(vi->evtchn_upcall_pending)) {
+	/* Without x->lock: shared_info's slot, as xen_evtchn_pending() reads it. */
+	rcu_read_lock_sched();
+	vi = xen_vcpu_info(x, xv->idx);
+	pending = vi && READ_ONCE(vi->evtchn_upcall_pending);
+	rcu_read_unlock_sched();
+	if (!pending) {
 		runstate_update(x, xv, RUNSTATE_blocked);
 		if (!xenhv_core_block(vcpu, &x->vm->gen))
 			return 0;	/* detached: its state is gone */

@@ -428,7 +428,7 @@ void xen_set_shared_info_page(struct xen_vm *x, struct kvm_vcpu *vcpu, struct xe
 	WRITE_ONCE(x->shinfo.va, gp->va);
 	*gp = (struct xenhv_gpage){};	/* taken: the caller must not unpin it */
 	raw_spin_unlock_irqrestore(&x->lock, flags);
-	/* xen_evtchn_pending() may still read the old page, without x->lock. */
+	/* Readers without x->lock (polls, blocks) may still read the old page. */
 	if (old.page)
 		synchronize_rcu();
 	xenhv_gpage_unpin(&old);
