@@ -1224,12 +1224,8 @@ static void guest_poll_while_moving(uint64_t vcpu)
 XTEST_TIMEOUT(poll_while_shared_info_moves, 120)
 {
 	struct vm *vm = xen_vm(2, guest_poll_while_moving);
-	int i;
 
-	for (i = 0; i < 2; i++)
-		vcpu_thread_start(vm->vcpus[i], vcpu_run_to_done);
-	for (i = 0; i < 2; i++)
-		vcpu_thread_join(vm->vcpus[i]);
+	vm_run_all_to_done(vm);
 	vm_destroy(vm);
 }
 

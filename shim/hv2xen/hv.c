@@ -207,13 +207,19 @@ void hv_tsc_scale(struct hv_vm *h, struct kvm_vcpu *vcpu, u64 *scale, s64 *offse
 	*offset = div_u64(s.system_time, 100) + (ts < 0 ? (s64)part : -(s64)part);
 }
 
+/* The TSC page's formula, for @vcpu's TSC now. */
+static u64 ref_time_now(struct kvm_vcpu *vcpu, u64 scale, s64 offset)
+{
+	return mul_u64_u64_shr(KVM_FN(kvm_read_l1_tsc)(vcpu, rdtsc()), scale, 64) + offset;
+}
+
 u64 hv_ref_time(struct hv_vm *h, struct kvm_vcpu *vcpu)
 {
 	u64 scale;
 	s64 offset;
 
 	hv_tsc_scale(h, vcpu, &scale, &offset);
-	return mul_u64_u64_shr(KVM_FN(kvm_read_l1_tsc)(vcpu, rdtsc()), scale, 64) + offset;
+	return ref_time_now(vcpu, scale, offset);
 }
 
 /* hv_ref_time() on @hvc's own thread, with the page's parameters kept. */
@@ -226,8 +232,7 @@ u64 __xenhv_hot hv_ref_time_own(struct hv_vm *h, struct hv_vcpu *hvc)
 		hvc->ref_clock = clock;
 		hv_tsc_scale(h, vcpu, &hvc->ref_scale, &hvc->ref_offset);
 	}
-	return mul_u64_u64_shr(KVM_FN(kvm_read_l1_tsc)(vcpu, rdtsc()), hvc->ref_scale, 64) +
-	       hvc->ref_offset;
+	return ref_time_now(vcpu, hvc->ref_scale, hvc->ref_offset);
 }
 
 static void hv_cpuid_range(struct xenhv_vm *vm, u32 *first, u32 *last)
